@@ -26,10 +26,34 @@ typedef enum
   MC_URL_RISK_BLOCKED,
 } McUrlRisk;
 
+/* Longer URLs (in bytes) are blocked outright. */
 #define MC_URL_MAX_LENGTH 32768
 
 #define MC_TYPE_URL_VERDICT (mc_url_verdict_get_type ())
 
+/**
+ * McUrlVerdict:
+ *
+ * An immutable, reference-counted judgement of one URL, optionally
+ * against the URL of the MCP server that asked to open it.
+ *
+ * Offsets: mc_url_verdict_get_host_range() gives the half-open byte range
+ * [@start, @end) of the host *as written* inside the URL string that was
+ * passed to mc_url_verdict_new(), so that `url + start` for `end - start`
+ * bytes is the host text the user sees.  For an IPv6 literal the range
+ * excludes the brackets; a trailing dot, if written, is included; any
+ * userinfo and port are excluded.  The text in the range may differ from
+ * mc_url_verdict_get_host() (case, punycode, full-width forms, IPv4
+ * spelled in hex...).  It is available exactly when
+ * mc_url_verdict_get_host() is not %NULL.
+ *
+ * mc_url_verdict_get_registrable_domain_range() gives, the same way, the
+ * labels of the host as written that make up the registrable domain
+ * (from the first byte of its first label to the last byte of its last
+ * label, so never a trailing dot).  It is available exactly when
+ * mc_url_verdict_get_registrable_domain() is not %NULL, and always lies
+ * inside the host range.
+ */
 typedef struct _McUrlVerdict McUrlVerdict;
 
 GType               mc_url_verdict_get_type               (void);
@@ -46,6 +70,10 @@ gboolean            mc_url_verdict_has_flag               (const McUrlVerdict  *
                                                            const char          *flag);
 const char         *mc_url_verdict_get_reason             (const McUrlVerdict  *self);
 gboolean            mc_url_verdict_get_host_range         (const McUrlVerdict  *self,
+                                                           gsize               *start,
+                                                           gsize               *end);
+gboolean            mc_url_verdict_get_registrable_domain_range
+                                                          (const McUrlVerdict  *self,
                                                            gsize               *start,
                                                            gsize               *end);
 GVariant           *mc_url_verdict_to_variant             (const McUrlVerdict  *self);
