@@ -584,7 +584,7 @@ parse_url (ParsedUrl  *parsed,
            const char *url,
            gsize       length)
 {
-  const char *scheme;
+  g_autofree char *scheme = NULL;
   g_autofree char *userinfo = NULL;
   g_autofree char *host = NULL;
   const char *authority;
@@ -597,12 +597,15 @@ parse_url (ParsedUrl  *parsed,
   parsed->length = length;
   parsed->port = -1;
 
-  scheme = g_uri_peek_scheme (url);
+  /* Not g_uri_peek_scheme(): it interns every scheme it is shown, so a
+   * peer sending made-up schemes would grow the daemon without bound.
+   */
+  scheme = g_uri_parse_scheme (url);
   if (scheme == NULL)
     return FLAG_NOT_ABSOLUTE;
-  if (!g_str_equal (scheme, "https") && !g_str_equal (scheme, "http"))
+  if (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0)
     return FLAG_SCHEME;
-  parsed->is_https = g_str_equal (scheme, "https");
+  parsed->is_https = g_ascii_strcasecmp (scheme, "https") == 0;
 
   /* Strict parsing, with the host left as written: we do IDNA ourselves,
    * per label, and need to see any percent sign in it.
