@@ -480,6 +480,55 @@ static const VerdictCase not_confusable_cases[] = {
 };
 
 static void
+test_character_positions (void)
+{
+  /* The scan reads eight bytes at a time: a forbidden character must be
+   * found in every byte of a word, and at every offset of the tail.
+   */
+  const char forbidden[] = { ' ', '\x01', '\x1f', '\x7f', '\\' };
+  const char *suffixes[] = { "", "\u200B", "\uFEFF" };
+
+  for (gsize f = 0; f < G_N_ELEMENTS (forbidden); f++)
+    {
+      for (gsize position = 0; position < 24; position++)
+        {
+          g_autofree char *path = g_strnfill (24, 'a');
+          g_autofree char *url = NULL;
+          g_autoptr(McUrlVerdict) verdict = NULL;
+          g_autofree char *flags = NULL;
+
+          path[position] = forbidden[f];
+          url = g_strconcat ("https://example.com/", path, NULL);
+          verdict = mc_url_verdict_new (url, NULL);
+          flags = g_strjoinv (" ", (char **) mc_url_verdict_get_flags (verdict));
+          g_assert_cmpstr (flags, ==, "control-character");
+        }
+    }
+
+  for (gsize s = 0; s < G_N_ELEMENTS (suffixes); s++)
+    {
+      for (gsize position = 0; position < 24; position++)
+        {
+          g_autofree char *before = g_strnfill (position, 'a');
+          g_autofree char *url = g_strconcat ("https://example.com/", before, suffixes[s], "bcdefgh", NULL);
+          g_autoptr(McUrlVerdict) verdict = mc_url_verdict_new (url, NULL);
+          const char *expected = *suffixes[s] != '\0' ? "control-character" : "";
+          g_autofree char *flags = g_strjoinv (" ", (char **) mc_url_verdict_get_flags (verdict));
+
+          g_assert_cmpstr (flags, ==, expected);
+        }
+    }
+
+  /* Invalid UTF-8 is reported even after a forbidden character. */
+  {
+    g_autoptr(McUrlVerdict) verdict = mc_url_verdict_new ("https://exa mple.com/aaaaaaaaaaaaaaaa\xff", NULL);
+    g_autofree char *flags = g_strjoinv (" ", (char **) mc_url_verdict_get_flags (verdict));
+
+    g_assert_cmpstr (flags, ==, "invalid-utf8");
+  }
+}
+
+static void
 test_lengths (void)
 {
   const char *prefix = "https://example.com/";
@@ -884,6 +933,7 @@ main (int   argc,
   g_test_add_func ("/url-verdict/lookalikes", test_lookalikes);
   g_test_add_data_func ("/url-verdict/not-confusable", not_confusable_cases, test_table);
   g_test_add_data_func ("/url-verdict/server", server_cases, test_table);
+  g_test_add_func ("/url-verdict/character-positions", test_character_positions);
   g_test_add_func ("/url-verdict/lengths", test_lengths);
   g_test_add_func ("/url-verdict/host-lengths", test_host_lengths);
   g_test_add_func ("/url-verdict/json", test_json);

@@ -22,6 +22,29 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data,
                             size_t         size);
 
+/* The character rule the slow, obvious way, to hold the library's
+ * word-at-a-time scan to: "invalid-utf8", "control-character" or NULL.
+ */
+static const char *
+naive_character_flag (const char *url)
+{
+  if (!g_utf8_validate (url, -1, NULL))
+    return "invalid-utf8";
+
+  for (const char *p = url; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c <= 0x20 || c == 0x7F || c == '\\' ||
+          (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+          (c >= 0x2060 && c <= 0x2064) || (c >= 0x2066 && c <= 0x2069) ||
+          c == 0xFEFF)
+        return "control-character";
+    }
+
+  return NULL;
+}
+
 static void
 check_verdict (const McUrlVerdict *verdict,
                const char         *url)
@@ -44,6 +67,22 @@ check_verdict (const McUrlVerdict *verdict,
       strongest = MAX (strongest, mc_url_flag_get_risk (flags[i]));
     }
   check (risk == strongest);
+
+  if (strlen (url) > MC_URL_MAX_LENGTH)
+    {
+      check (g_strv_length ((char **) flags) == 1 && g_str_equal (flags[0], "too-long"));
+    }
+  else
+    {
+      const char *expected = naive_character_flag (url);
+
+      check (!mc_url_verdict_has_flag (verdict, "too-long"));
+      if (expected != NULL)
+        check (g_strv_length ((char **) flags) == 1 && g_str_equal (flags[0], expected));
+      else
+        check (!mc_url_verdict_has_flag (verdict, "invalid-utf8") &&
+               !mc_url_verdict_has_flag (verdict, "control-character"));
+    }
   check ((mc_url_verdict_get_reason (verdict) != NULL) == (risk == MC_URL_RISK_BLOCKED));
 
   check ((host == NULL) == (host_ascii == NULL));
