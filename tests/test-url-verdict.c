@@ -201,6 +201,16 @@ static const VerdictCase blocked_cases[] = {
   BLOCKED ("https://evil.com\uFF0Fexample.com/", "invalid-host"),
   /* a one-dot leader that normalises to a dot inside one label */
   BLOCKED ("https://evil\u2024example.com/", "invalid-host"),
+  /* invisible, unassigned or private characters: GLib's IDNA refuses them */
+  BLOCKED ("https://exa\u2028mple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u2029mple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u205Fmple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u180Emple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u061Cmple.com/", "invalid-host"),
+  BLOCKED ("https://exa\uE000mple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u0378mple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u00A0mple.com/", "invalid-host"),
+  BLOCKED ("https://exa\u3000mple.com/", "invalid-host"),
   /* a label that normalises to nothing (soft hyphen) */
   BLOCKED ("https://\u00AD.example.com/", "invalid-host"),
   /* ends in a number, but is no IPv4 address */

@@ -89,7 +89,7 @@ static const FlagInfo flag_table[N_FLAGS] = {
   [FLAG_IDN]               = { "idn", MC_URL_RISK_CAUTION,
                                N_("The site name contains letters outside the English alphabet.") },
   [FLAG_PORT]              = { "port", MC_URL_RISK_CAUTION,
-                               N_("The address uses an unusual port number.") },
+                               N_("The address uses an unusual port number, which ordinary websites rarely need.") },
   [FLAG_LOOPBACK]          = { "loopback", MC_URL_RISK_CAUTION,
                                N_("The address points at a program on this computer.") },
   [FLAG_OTHER_DOMAIN]      = { "other-domain", MC_URL_RISK_CAUTION,
