@@ -601,7 +601,11 @@ find_registrable_domain (ParsedUrl *parsed)
   for (const char *p = base; *p != '\0'; p++)
     if (*p == '.')
       n_base_labels++;
-  g_assert (n_base_labels <= parsed->n_labels);
+  /* A suffix of host_ascii cannot have more labels; if libsoup ever said
+   * otherwise, indexing label_start[] below would read out of bounds.
+   */
+  if (n_base_labels > parsed->n_labels)
+    return;
 
   parsed->registrable_ascii = base;
   parsed->registrable_domain = parsed->is_idn ? g_hostname_to_unicode (base) : g_strdup (base);
