@@ -100,7 +100,9 @@ static const FlagInfo flag_table[N_FLAGS] = {
 
 /* Cyrillic and Greek letters that look like a lower-case ASCII letter in
  * common fonts.  Host names are case-folded before they get here, so only
- * lower-case forms are needed.  docs/url-verdicts.md has the same table.
+ * lower-case forms are needed.  The ASCII letter is not used by the code;
+ * it is there so that each entry can be checked by eye, and
+ * docs/url-verdicts.md has the same table.
  */
 static const struct
 {
