@@ -52,6 +52,7 @@ const char   *mc_caller_info_get_icon          (McCallerInfo         *self);
 const char   *mc_caller_info_get_executable    (McCallerInfo         *self);
 guint32       mc_caller_info_get_pid           (McCallerInfo         *self);
 const char   *mc_caller_info_get_identity_key  (McCallerInfo         *self);
+const char   *mc_caller_info_get_instance_id   (McCallerInfo         *self);
 const char   *mc_caller_kind_to_string         (McCallerKind          kind);
 
 G_END_DECLS
