@@ -66,8 +66,6 @@ mc_options_filter (GVariant           *options,
                    GError            **error)
 {
   GVariantIter iter;
-  const char *key = NULL;
-  GVariant *value = NULL;
 
   g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (g_variant_is_of_type (options, G_VARIANT_TYPE_VARDICT), FALSE);
@@ -76,10 +74,16 @@ mc_options_filter (GVariant           *options,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+  for (;;)
     {
-      g_autoptr(GVariant) owned_value = value;
-      const McOptionKey *spec = find_key (keys, n_keys, key);
+      g_autoptr(GVariant) value = NULL;
+      const char *key = NULL;
+      const McOptionKey *spec = NULL;
+
+      if (!g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        break;
+
+      spec = find_key (keys, n_keys, key);
 
       if (spec == NULL)
         {
