@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdlib.h>
+
+#include "mc-broker.h"
+#include "mc-error.h"
+
+/* Exit with failure if the name is not ours within this time, so a stuck
+ * activation does not leave a daemon nobody can reach. */
+#define NAME_ACQUIRE_TIMEOUT_SECONDS 30
+
+typedef struct
+{
+  GMainLoop        *loop;
+  McBroker         *broker;
+  McPrompterClient *prompter;
+  McRemembered     *remembered;
+  guint             acquire_timeout_id;
+  int               exit_status;
+} Daemon;
+
+static gboolean opt_replace;
+static gboolean opt_verbose;
+static gboolean opt_version;
+
+static const GOptionEntry entries[] = {
+  { "replace", 'r', 0, G_OPTION_ARG_NONE, &opt_replace, N_("Replace a running instance"), NULL },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Print debug information"), NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"), NULL },
+  { NULL }
+};
+
+static char *
+find_prompter (void)
+{
+  const char *override = g_getenv ("MCP_CONSENT_PROMPTER");
+
+  /* A test hook: the user's own processes are trusted (see
+   * docs/threat-model.md), and they could replace the binary anyway. */
+  if (override != NULL && override[0] != '\0')
+    return g_strdup (override);
+
+  return g_build_filename (LIBEXECDIR, "mcp-consent-prompter", NULL);
+}
+
+static char *
+state_file_path (const char *name)
+{
+  return g_build_filename (g_get_user_state_dir (), "mcp-consent", name, NULL);
+}
+
+static void
+quit (Daemon *daemon,
+      int     exit_status)
+{
+  daemon->exit_status = exit_status;
+  g_main_loop_quit (daemon->loop);
+}
+
+static void
+on_bus_acquired (GDBusConnection *connection,
+                 const char      *name,
+                 gpointer         user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Exported before the name is requested: anyone who sees the name can
+   * call us. */
+  daemon->broker = mc_broker_new (connection, daemon->prompter, daemon->remembered);
+  if (!mc_broker_export (daemon->broker, &error))
+    {
+      g_printerr ("mcp-consentd: could not export the broker: %s\n", error->message);
+      quit (daemon, EXIT_FAILURE);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_clear_handle_id (&daemon->acquire_timeout_id, g_source_remove);
+  g_debug ("Owning %s", name);
+}
+
+static void
+on_name_lost (GDBusConnection *connection,
+              const char      *name,
+              gpointer         user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (connection == NULL)
+    g_printerr ("mcp-consentd: no session bus\n");
+  else
+    g_message ("Lost the name %s (replaced, or another instance runs); exiting", name);
+
+  quit (daemon, daemon->broker != NULL && connection != NULL ? EXIT_SUCCESS : EXIT_FAILURE);
+}
+
+static gboolean
+on_acquire_timeout (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  daemon->acquire_timeout_id = 0;
+  g_printerr ("mcp-consentd: could not own %s within %d seconds\n", BUS_NAME, NAME_ACQUIRE_TIMEOUT_SECONDS);
+  quit (daemon, EXIT_FAILURE);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_debug ("Signal received; exiting");
+  quit (daemon, EXIT_SUCCESS);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prompter_path = NULL;
+  g_autofree char *remembered_path = NULL;
+  Daemon daemon = { 0 };
+  guint owner_id = 0;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("MCP Consent Broker: the trusted consent service for MCP clients."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("mcp-consentd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  if (opt_version)
+    {
+      g_print ("mcp-consentd %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+
+  if (opt_verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  /* Registers the io.github.mcp_consent.Error names. */
+  (void) MC_ERROR;
+
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  daemon.exit_status = EXIT_SUCCESS;
+
+  prompter_path = find_prompter ();
+  daemon.prompter = mc_prompter_client_new (prompter_path);
+  remembered_path = state_file_path ("remembered.json");
+  daemon.remembered = mc_remembered_new (remembered_path);
+
+  g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
+  g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
+  g_unix_signal_add (SIGHUP, on_quit_signal, &daemon);
+
+  daemon.acquire_timeout_id = g_timeout_add_seconds (NAME_ACQUIRE_TIMEOUT_SECONDS, on_acquire_timeout, &daemon);
+  owner_id = g_bus_own_name (G_BUS_TYPE_SESSION,
+                             BUS_NAME,
+                             G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+                             (opt_replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                             on_bus_acquired,
+                             on_name_acquired,
+                             on_name_lost,
+                             &daemon,
+                             NULL);
+
+  g_main_loop_run (daemon.loop);
+
+  /* Answer everyone still waiting before the connection goes. */
+  if (daemon.broker != NULL)
+    {
+      GDBusConnection *connection = g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (daemon.broker));
+      g_autoptr(GDBusConnection) hold = connection != NULL ? g_object_ref (connection) : NULL;
+
+      mc_broker_shutdown (daemon.broker);
+      if (hold != NULL)
+        g_dbus_connection_flush_sync (hold, NULL, NULL);
+    }
+
+  g_bus_unown_name (owner_id);
+  g_clear_handle_id (&daemon.acquire_timeout_id, g_source_remove);
+  g_clear_object (&daemon.broker);
+  g_clear_object (&daemon.prompter);
+  g_clear_object (&daemon.remembered);
+  g_main_loop_unref (daemon.loop);
+
+  return daemon.exit_status;
+}

@@ -1,0 +1,1232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#include "config.h"
+
+#include "mc-broker.h"
+#include "mc-error.h"
+#include "mc-fair-queue.h"
+#include "mc-options.h"
+#include "mc-peer-tracker.h"
+#include "mc-prompt.h"
+#include "mc-request.h"
+#include "mc-text.h"
+#include "mc-url-verdict.h"
+
+#define MAX_PARENT_WINDOW_LENGTH 256
+#define MAX_MESSAGE_LENGTH 16384
+#define MAX_ELICITATION_ID_LENGTH 256
+#define MAX_SERVER_URL_LENGTH 8192
+
+/* The io.github.mcp_consent.Broker1 implementation: validates what callers
+ * send, identifies them, queues their prompts fairly, drives the dialog and
+ * the browser, and answers each request exactly once. */
+struct _McBroker
+{
+  McDbusBroker1Skeleton  parent_instance;
+
+  GDBusConnection       *connection;
+  McPeerTracker         *peers;
+  McFairQueue           *queue;
+  McPrompterClient      *prompter;
+  McRemembered          *remembered;
+
+  /* prompt id → McPrompt, for every prompt not yet done. */
+  GHashTable            *prompts;
+  /* completion key → McPrompt waiting in the "finish in your browser"
+   * state for CompleteElicitation. */
+  GHashTable            *completions;
+  /* The prompt that holds the screen (showing, or opening the browser). */
+  McPrompt              *current;
+  guint                  process_queue_id;
+  gboolean               shut_down;
+};
+
+static void mc_broker_iface_init (McDbusBroker1Iface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (McBroker, mc_broker, MC_DBUS_TYPE_BROKER1_SKELETON,
+                               G_IMPLEMENT_INTERFACE (MC_DBUS_TYPE_BROKER1, mc_broker_iface_init))
+
+/* Argument validation {{{1 */
+
+static gboolean
+validate_label (const char  *key,
+                GVariant    *value,
+                GError     **error)
+{
+  const char *text = g_variant_get_string (value, NULL);
+
+  /* Names are shown as the identity of the server: no bidi overrides,
+   * controls or zero-width characters that could make one look like
+   * another. */
+  if (mc_text_has_unsafe_chars (text))
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Server “%s” contains control, zero-width or bidirectional formatting characters", key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_server_name (const char  *key,
+                      GVariant    *value,
+                      GError     **error)
+{
+  if (g_variant_get_string (value, NULL)[0] == '\0')
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Server “%s” must not be empty", key);
+      return FALSE;
+    }
+  return validate_label (key, value, error);
+}
+
+static gboolean
+validate_server_url (const char  *key,
+                     GVariant    *value,
+                     GError     **error)
+{
+  const char *url = g_variant_get_string (value, NULL);
+  g_autoptr(GUri) uri = NULL;
+
+  if (url[0] == '\0')
+    return TRUE;
+
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL ||
+      g_uri_get_host (uri) == NULL ||
+      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0 &&
+       g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0))
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Server “%s” must be an absolute http or https URL", key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_timeout (const char  *key,
+                  GVariant    *value,
+                  GError     **error)
+{
+  guint32 timeout = g_variant_get_uint32 (value);
+
+  if (timeout < 1 || timeout > MC_BROKER_MAX_TIMEOUT)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” must be between 1 and %d seconds", key, MC_BROKER_MAX_TIMEOUT);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_elicitation_id (const char  *key,
+                         GVariant    *value,
+                         GError     **error)
+{
+  if (g_variant_get_string (value, NULL)[0] == '\0')
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Option “%s” must not be empty", key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static const McOptionKey server_keys[] = {
+  { "name", "s", 256, TRUE, validate_server_name },
+  { "title", "s", 256, FALSE, validate_label },
+  { "version", "s", 64, FALSE, validate_label },
+  { "url", "s", MAX_SERVER_URL_LENGTH, FALSE, validate_server_url },
+};
+
+/* CheckUrl needs only the URL of the server. */
+static const McOptionKey check_server_keys[] = {
+  { "name", "s", 256, FALSE, validate_label },
+  { "title", "s", 256, FALSE, validate_label },
+  { "version", "s", 64, FALSE, validate_label },
+  { "url", "s", MAX_SERVER_URL_LENGTH, FALSE, validate_server_url },
+};
+
+static const McOptionKey elicit_option_keys[] = {
+  { "handle_token", "s", 64, FALSE, mc_options_validate_token },
+  { "elicitation_id", "s", MAX_ELICITATION_ID_LENGTH, FALSE, validate_elicitation_id },
+  { "timeout", "u", 0, FALSE, validate_timeout },
+};
+
+static const char *
+dict_lookup_string (GVariantDict *dict,
+                    const char   *key)
+{
+  const char *value = NULL;
+
+  if (g_variant_dict_lookup (dict, key, "&s", &value) && value[0] != '\0')
+    return value;
+  return NULL;
+}
+
+static gboolean
+check_string_length (const char  *name,
+                     const char  *value,
+                     gsize        max_length,
+                     GError     **error)
+{
+  gsize length = strlen (value);
+
+  if (length > max_length)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "“%s” is %" G_GSIZE_FORMAT " bytes long; at most %" G_GSIZE_FORMAT " are accepted",
+                   name, length, max_length);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Results {{{1 */
+
+static GVariant *
+build_results (const char *action,
+               const char *reason,
+               gboolean    remembered)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  g_variant_builder_add (&builder, "{sv}", "action", g_variant_new_string (action));
+  if (reason != NULL)
+    g_variant_builder_add (&builder, "{sv}", "reason", g_variant_new_string (reason));
+  if (remembered)
+    g_variant_builder_add (&builder, "{sv}", "remembered", g_variant_new_boolean (TRUE));
+
+  return g_variant_builder_end (&builder);
+}
+
+static void
+log_decision (McPrompt   *prompt,
+              const char *decision)
+{
+  McUrlVerdict *verdict = mc_prompt_get_verdict (prompt);
+
+  /* The host only: query strings of sign-in URLs can carry secrets. */
+  g_message ("Prompt %s from %s for server “%s” to open %s (%s): %s",
+             mc_prompt_get_id (prompt),
+             mc_caller_info_get_identity_key (mc_prompt_get_caller (prompt)),
+             mc_prompt_get_server_name (prompt),
+             mc_url_verdict_get_host (verdict),
+             mc_url_risk_to_string (mc_url_verdict_get_risk (verdict)),
+             decision);
+}
+
+/* Prompt life cycle {{{1 */
+
+static void schedule_process_queue (McBroker *self);
+
+static void
+forget_prompt (McBroker *self,
+               McPrompt *prompt)
+{
+  g_autoptr(McPrompt) hold = g_object_ref (prompt);
+  g_autofree char *completion_key = mc_prompt_dup_completion_key (prompt);
+
+  mc_prompt_stop_timer (prompt);
+  mc_prompt_set_state (prompt, MC_PROMPT_STATE_DONE);
+  mc_fair_queue_remove (self->queue, G_OBJECT (prompt));
+
+  if (completion_key != NULL && g_hash_table_lookup (self->completions, completion_key) == prompt)
+    g_hash_table_remove (self->completions, completion_key);
+
+  g_signal_handlers_disconnect_by_data (prompt, self);
+  g_signal_handlers_disconnect_by_data (mc_prompt_get_request (prompt), self);
+  g_hash_table_remove (self->prompts, mc_prompt_get_id (prompt));
+
+  if (self->current == prompt)
+    {
+      g_clear_object (&self->current);
+      schedule_process_queue (self);
+    }
+}
+
+/* Answers the caller and ends the prompt. */
+static void
+finish_prompt (McBroker   *self,
+               McPrompt   *prompt,
+               McResponse  response,
+               const char *action,
+               const char *reason)
+{
+  log_decision (prompt, reason != NULL ? reason : action);
+  mc_prompt_respond (prompt, response, build_results (action, reason, FALSE));
+  forget_prompt (self, prompt);
+}
+
+/* Ends a prompt whose caller no longer wants an answer. */
+static void
+withdraw_prompt (McBroker *self,
+                 McPrompt *prompt)
+{
+  McPromptState state = mc_prompt_get_state (prompt);
+
+  mc_request_unexport (mc_prompt_get_request (prompt));
+
+  switch (state)
+    {
+    case MC_PROMPT_STATE_QUEUED:
+    case MC_PROMPT_STATE_SHOWING:
+      log_decision (prompt, "withdrawn by the caller");
+      if (state == MC_PROMPT_STATE_SHOWING)
+        mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+      forget_prompt (self, prompt);
+      break;
+
+    case MC_PROMPT_STATE_OPENING:
+      /* The browser is starting; let it, the answer will go nowhere. */
+      break;
+
+    case MC_PROMPT_STATE_OPENED:
+    case MC_PROMPT_STATE_DONE:
+    default:
+      break;
+    }
+}
+
+static void
+on_prompt_timed_out (McPrompt *prompt,
+                     McBroker *self)
+{
+  g_autoptr(McPrompt) hold = g_object_ref (prompt);
+
+  switch (mc_prompt_get_state (prompt))
+    {
+    case MC_PROMPT_STATE_SHOWING:
+      mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+      G_GNUC_FALLTHROUGH;
+    case MC_PROMPT_STATE_QUEUED:
+      finish_prompt (self, prompt, MC_RESPONSE_CANCELLED, "cancel", "timeout");
+      break;
+
+    case MC_PROMPT_STATE_OPENED:
+      /* The "finish in your browser" wait is over; the answer went out. */
+      mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+      forget_prompt (self, prompt);
+      break;
+
+    case MC_PROMPT_STATE_OPENING:
+    case MC_PROMPT_STATE_DONE:
+    default:
+      break;
+    }
+}
+
+static void
+on_request_close_requested (McRequest *request,
+                            McBroker  *self)
+{
+  GHashTableIter iter;
+  McPrompt *prompt = NULL;
+
+  g_hash_table_iter_init (&iter, self->prompts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&prompt))
+    {
+      if (mc_prompt_get_request (prompt) == request)
+        {
+          withdraw_prompt (self, prompt);
+          return;
+        }
+    }
+}
+
+static void
+on_peer_vanished (McPeerTracker *peers,
+                  const char    *unique_name,
+                  McBroker      *self)
+{
+  g_autoptr(GPtrArray) leaving = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  McPrompt *prompt = NULL;
+
+  g_hash_table_iter_init (&iter, self->prompts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&prompt))
+    {
+      if (g_str_equal (mc_prompt_get_sender (prompt), unique_name))
+        g_ptr_array_add (leaving, g_object_ref (prompt));
+    }
+
+  for (guint i = 0; i < leaving->len; i++)
+    withdraw_prompt (self, g_ptr_array_index (leaving, i));
+}
+
+/* The browser {{{1 */
+
+typedef struct
+{
+  McBroker *self;
+  McPrompt *prompt;
+  gboolean  remember;
+} PromptData;
+
+static PromptData *
+prompt_data_new (McBroker *self,
+                 McPrompt *prompt)
+{
+  PromptData *data = g_new0 (PromptData, 1);
+
+  data->self = g_object_ref (self);
+  data->prompt = g_object_ref (prompt);
+  return data;
+}
+
+static void
+prompt_data_free (PromptData *data)
+{
+  g_object_unref (data->self);
+  g_object_unref (data->prompt);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PromptData, prompt_data_free)
+
+static void
+on_remembered_saved (GObject      *source_object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_remembered_save_finish (MC_REMEMBERED (source_object), result, &error))
+    g_warning ("Could not save remembered decisions: %s", error->message);
+}
+
+static void
+enter_opened_state (McBroker *self,
+                    McPrompt *prompt)
+{
+  g_autofree char *completion_key = mc_prompt_dup_completion_key (prompt);
+
+  mc_prompt_set_state (prompt, MC_PROMPT_STATE_OPENED);
+
+  if (completion_key != NULL)
+    {
+      McPrompt *older = g_hash_table_lookup (self->completions, completion_key);
+
+      /* A server reusing an id replaces the older wait. */
+      if (older != NULL)
+        {
+          mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (older));
+          forget_prompt (self, older);
+        }
+      g_hash_table_insert (self->completions, g_steal_pointer (&completion_key), g_object_ref (prompt));
+    }
+
+  mc_prompt_start_timer (prompt);
+  mc_prompter_client_show_opened (self->prompter,
+                                  mc_prompt_get_id (prompt),
+                                  mc_prompt_build_details (prompt, mc_fair_queue_get_length (self->queue)));
+
+  if (self->current == prompt)
+    {
+      g_clear_object (&self->current);
+      schedule_process_queue (self);
+    }
+}
+
+static void
+on_browser_launched (GObject      *source_object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(PromptData) data = user_data;
+  McBroker *self = data->self;
+  McPrompt *prompt = data->prompt;
+  g_autoptr(GError) error = NULL;
+  gboolean remembered = mc_prompt_get_remembered_id (prompt) != NULL;
+
+  if (self->shut_down || mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENING)
+    return;
+
+  if (!g_app_info_launch_default_for_uri_finish (result, &error))
+    {
+      g_warning ("Could not open %s in a browser: %s",
+                 mc_url_verdict_get_host (mc_prompt_get_verdict (prompt)), error->message);
+      mc_prompter_client_show_open_failed (self->prompter, mc_prompt_get_id (prompt), error->message);
+      finish_prompt (self, prompt, MC_RESPONSE_CANCELLED, "cancel", "no-browser");
+      return;
+    }
+
+  if (data->remember)
+    {
+      const char *remembered_id = NULL;
+      McCallerInfo *caller = mc_prompt_get_caller (prompt);
+
+      remembered_id = mc_remembered_add (self->remembered,
+                                         mc_caller_info_get_identity_key (caller),
+                                         mc_caller_info_get_app_id (caller),
+                                         mc_prompt_get_server_name (prompt),
+                                         mc_prompt_get_server_url (prompt),
+                                         mc_prompt_get_domain (prompt),
+                                         mc_url_verdict_get_risk (mc_prompt_get_verdict (prompt)));
+      mc_prompt_set_remembered_id (prompt, remembered_id);
+      mc_remembered_save_async (self->remembered, NULL, on_remembered_saved, NULL);
+    }
+
+  log_decision (prompt, remembered ? "opened (always allowed)" : data->remember ? "opened, always allow" : "opened");
+  mc_prompt_respond (prompt, MC_RESPONSE_SUCCESS, build_results ("accept", NULL, remembered));
+  enter_opened_state (self, prompt);
+}
+
+static void
+open_in_browser (McBroker *self,
+                 McPrompt *prompt,
+                 gboolean  remember)
+{
+  PromptData *data = prompt_data_new (self, prompt);
+
+  data->remember = remember;
+
+  mc_prompt_set_state (prompt, MC_PROMPT_STATE_OPENING);
+
+  /* GIO's default handler for the scheme — the OpenURI portal inside
+   * Flatpak: no shell, no web view, nothing the caller can script. */
+  g_app_info_launch_default_for_uri_async (mc_prompt_get_url (prompt), NULL, NULL,
+                                           on_browser_launched, data);
+}
+
+/* The dialog {{{1 */
+
+static void
+on_prompt_shown (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(PromptData) data = user_data;
+  McPrompterClient *prompter = MC_PROMPTER_CLIENT (source_object);
+  g_autoptr(GError) error = NULL;
+
+  if (mc_prompter_client_show_prompt_finish (prompter, result, &error))
+    return;
+
+  g_warning ("Could not show prompt %s: %s", mc_prompt_get_id (data->prompt), error->message);
+  if (!data->self->shut_down && mc_prompt_get_state (data->prompt) == MC_PROMPT_STATE_SHOWING)
+    finish_prompt (data->self, data->prompt, MC_RESPONSE_CANCELLED, "cancel", "prompter-failed");
+}
+
+static gboolean
+process_queue (gpointer user_data)
+{
+  McBroker *self = MC_BROKER (user_data);
+  g_autoptr(GObject) next = NULL;
+  McPrompt *prompt = NULL;
+
+  self->process_queue_id = 0;
+
+  if (self->current != NULL || self->shut_down)
+    return G_SOURCE_REMOVE;
+
+  next = mc_fair_queue_pop (self->queue);
+  if (next == NULL)
+    return G_SOURCE_REMOVE;
+
+  prompt = MC_PROMPT (next);
+  self->current = g_object_ref (prompt);
+  mc_prompt_set_state (prompt, MC_PROMPT_STATE_SHOWING);
+  log_decision (prompt, "shown");
+
+  mc_prompter_client_show_prompt_async (self->prompter,
+                                        mc_prompt_get_id (prompt),
+                                        mc_prompt_build_details (prompt, mc_fair_queue_get_length (self->queue)),
+                                        NULL,
+                                        on_prompt_shown,
+                                        prompt_data_new (self, prompt));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_process_queue (McBroker *self)
+{
+  /* From an idle, so a Response never overtakes the reply that carries
+   * its request's path, and answers do not recurse into the next prompt. */
+  if (self->process_queue_id == 0 && !self->shut_down)
+    self->process_queue_id = g_idle_add (process_queue, self);
+}
+
+static void
+on_prompter_answered (McPrompterClient *prompter,
+                      const char       *prompt_id,
+                      const char       *answer,
+                      McBroker         *self)
+{
+  McPrompt *prompt = g_hash_table_lookup (self->prompts, prompt_id);
+  g_autoptr(McPrompt) hold = NULL;
+
+  if (prompt == NULL || prompt != self->current || mc_prompt_get_state (prompt) != MC_PROMPT_STATE_SHOWING)
+    {
+      g_debug ("Ignoring answer “%s” for prompt %s that is not showing", answer, prompt_id);
+      return;
+    }
+  hold = g_object_ref (prompt);
+
+  if (g_str_equal (answer, "open"))
+    open_in_browser (self, prompt, FALSE);
+  else if (g_str_equal (answer, "open-always"))
+    open_in_browser (self, prompt, mc_prompt_get_can_remember (prompt));
+  else if (g_str_equal (answer, "decline"))
+    finish_prompt (self, prompt, MC_RESPONSE_DECLINED, "decline", NULL);
+  else
+    {
+      if (!g_str_equal (answer, "dismiss"))
+        g_warning ("Dialog gave unknown answer “%s”; treating it as dismissed", answer);
+      finish_prompt (self, prompt, MC_RESPONSE_CANCELLED, "cancel", "dismissed");
+    }
+}
+
+static void
+on_prompter_notice_closed (McPrompterClient *prompter,
+                           const char       *prompt_id,
+                           McBroker         *self)
+{
+  McPrompt *prompt = g_hash_table_lookup (self->prompts, prompt_id);
+  g_autofree char *completion_key = NULL;
+
+  if (prompt == NULL || mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
+    return;
+
+  /* Without an id nothing can complete it; with one, a late completion is
+   * still recognised until the timeout. */
+  completion_key = mc_prompt_dup_completion_key (prompt);
+  if (completion_key == NULL)
+    forget_prompt (self, prompt);
+}
+
+static void
+on_prompter_forget_requested (McPrompterClient *prompter,
+                              const char       *remembered_id,
+                              McBroker         *self)
+{
+  if (mc_remembered_forget (self->remembered, remembered_id))
+    {
+      g_message ("Forgot “always allow” decision %s from the dialog", remembered_id);
+      mc_remembered_save_async (self->remembered, NULL, on_remembered_saved, NULL);
+    }
+}
+
+static void
+on_prompter_stopped (McPrompterClient *prompter,
+                     McBroker         *self)
+{
+  if (self->current != NULL && mc_prompt_get_state (self->current) == MC_PROMPT_STATE_SHOWING)
+    {
+      g_autoptr(McPrompt) prompt = g_object_ref (self->current);
+
+      g_warning ("The dialog went away while showing prompt %s", mc_prompt_get_id (prompt));
+      finish_prompt (self, prompt, MC_RESPONSE_CANCELLED, "cancel", "prompter-failed");
+    }
+}
+
+/* D-Bus methods {{{1 */
+
+static guint
+count_pending_for_key (McBroker   *self,
+                       const char *queue_key)
+{
+  guint count = mc_fair_queue_count_for_key (self->queue, queue_key);
+
+  if (self->current != NULL && g_str_equal (mc_prompt_get_queue_key (self->current), queue_key))
+    count++;
+  return count;
+}
+
+typedef struct
+{
+  McBroker              *self;
+  GDBusMethodInvocation *invocation;
+  GVariant              *server;
+  char                  *url;
+  char                  *message;
+  McUrlVerdict          *verdict;
+  char                  *handle_token;
+  char                  *elicitation_id;
+  guint                  timeout;
+} ElicitData;
+
+static void
+elicit_data_free (ElicitData *data)
+{
+  g_object_unref (data->self);
+  g_clear_object (&data->invocation);
+  g_variant_unref (data->server);
+  g_free (data->url);
+  g_free (data->message);
+  mc_url_verdict_unref (data->verdict);
+  g_free (data->handle_token);
+  g_free (data->elicitation_id);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ElicitData, elicit_data_free)
+
+static void
+start_prompt (McBroker *self,
+              McPrompt *prompt)
+{
+  McCallerInfo *caller = mc_prompt_get_caller (prompt);
+  const char *remembered_id = NULL;
+
+  mc_prompt_start_timer (prompt);
+
+  if (mc_prompt_get_can_remember (prompt))
+    remembered_id = mc_remembered_lookup (self->remembered,
+                                          mc_caller_info_get_identity_key (caller),
+                                          mc_prompt_get_server_name (prompt),
+                                          mc_prompt_get_server_url (prompt),
+                                          mc_prompt_get_domain (prompt),
+                                          mc_url_verdict_get_risk (mc_prompt_get_verdict (prompt)));
+
+  if (remembered_id != NULL)
+    {
+      mc_prompt_set_remembered_id (prompt, remembered_id);
+      open_in_browser (self, prompt, FALSE);
+      return;
+    }
+
+  mc_fair_queue_push (self->queue, mc_prompt_get_queue_key (prompt), G_OBJECT (prompt));
+  schedule_process_queue (self);
+}
+
+static void
+on_elicit_caller_identified (GObject      *source_object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(ElicitData) data = user_data;
+  McBroker *self = data->self;
+  g_autoptr(McCallerInfo) caller = NULL;
+  g_autoptr(McRequest) request = NULL;
+  g_autoptr(McPrompt) prompt = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *sender = g_dbus_method_invocation_get_sender (data->invocation);
+  guint pending = 0;
+
+  caller = mc_peer_tracker_lookup_finish (MC_PEER_TRACKER (source_object), result, &error);
+  if (caller == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (g_steal_pointer (&data->invocation), error);
+      return;
+    }
+
+  if (self->shut_down)
+    {
+      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&data->invocation),
+                                                     MC_ERROR, MC_ERROR_FAILED,
+                                                     "The broker is shutting down");
+      return;
+    }
+
+  request = mc_request_new (self->connection, sender, data->handle_token);
+  prompt = mc_prompt_new (request, caller, data->server, data->url, data->message,
+                          data->verdict, data->elicitation_id, data->timeout);
+
+  pending = count_pending_for_key (self, mc_prompt_get_queue_key (prompt));
+  if (pending >= MC_BROKER_MAX_PENDING_PER_CALLER)
+    {
+      g_dbus_method_invocation_return_error (g_steal_pointer (&data->invocation),
+                                             MC_ERROR, MC_ERROR_BUSY,
+                                             "%u prompts of this caller are already waiting; answer or close them first",
+                                             pending);
+      return;
+    }
+
+  if (!mc_request_export (request, &error))
+    {
+      g_dbus_method_invocation_return_gerror (g_steal_pointer (&data->invocation), error);
+      return;
+    }
+
+  g_signal_connect (request, "close-requested", G_CALLBACK (on_request_close_requested), self);
+  g_signal_connect (prompt, "timed-out", G_CALLBACK (on_prompt_timed_out), self);
+  g_hash_table_insert (self->prompts, g_strdup (mc_prompt_get_id (prompt)), g_object_ref (prompt));
+
+  mc_dbus_broker1_complete_elicit_url (MC_DBUS_BROKER1 (self),
+                                       g_steal_pointer (&data->invocation),
+                                       mc_request_get_path (request));
+  start_prompt (self, prompt);
+}
+
+static gboolean
+mc_broker_handle_elicit_url (McDbusBroker1         *object,
+                             GDBusMethodInvocation *invocation,
+                             const char            *parent_window,
+                             GVariant              *arg_server,
+                             const char            *url,
+                             const char            *message,
+                             GVariant              *arg_options)
+{
+  McBroker *self = MC_BROKER (object);
+  g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
+  g_auto(GVariantDict) options = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(McUrlVerdict) verdict = NULL;
+  g_autoptr(GError) error = NULL;
+  ElicitData *data = NULL;
+  const char *token = NULL;
+  const char *elicitation_id = NULL;
+  guint32 timeout = MC_BROKER_DEFAULT_TIMEOUT;
+
+  if (!check_string_length ("parent_window", parent_window, MAX_PARENT_WINDOW_LENGTH, &error) ||
+      !check_string_length ("message", message, MAX_MESSAGE_LENGTH, &error) ||
+      !mc_options_filter (arg_server, server_keys, G_N_ELEMENTS (server_keys), &server, &error) ||
+      !mc_options_filter (arg_options, elicit_option_keys, G_N_ELEMENTS (elicit_option_keys), &options, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  verdict = mc_url_verdict_new (url, dict_lookup_string (&server, "url"));
+  if (mc_url_verdict_get_risk (verdict) == MC_URL_RISK_BLOCKED)
+    {
+      g_message ("Refused to show a URL from %s for server “%s”: %s",
+                 g_dbus_method_invocation_get_sender (invocation),
+                 dict_lookup_string (&server, "name"),
+                 mc_url_verdict_get_reason (verdict));
+      g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_URL_BLOCKED,
+                                             "This URL is never opened: %s",
+                                             mc_url_verdict_get_reason (verdict));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  g_variant_dict_lookup (&options, "handle_token", "&s", &token);
+  g_variant_dict_lookup (&options, "elicitation_id", "&s", &elicitation_id);
+  g_variant_dict_lookup (&options, "timeout", "u", &timeout);
+
+  data = g_new0 (ElicitData, 1);
+  data->self = g_object_ref (self);
+  data->invocation = g_object_ref (invocation);
+  data->server = g_variant_ref_sink (g_variant_dict_end (&server));
+  data->url = g_strdup (url);
+  data->message = g_strdup (message);
+  data->verdict = g_steal_pointer (&verdict);
+  data->handle_token = g_strdup (token);
+  data->elicitation_id = g_strdup (elicitation_id);
+  data->timeout = timeout;
+
+  mc_peer_tracker_lookup_async (self->peers,
+                                g_dbus_method_invocation_get_sender (invocation),
+                                NULL,
+                                on_elicit_caller_identified,
+                                data);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Methods that only need to know who calls share this. */
+typedef void (*CallerHandler) (McBroker              *self,
+                               GDBusMethodInvocation *invocation,
+                               McCallerInfo          *caller,
+                               GVariant              *arguments);
+
+typedef struct
+{
+  McBroker              *self;
+  GDBusMethodInvocation *invocation;
+  CallerHandler          handler;
+  GVariant              *arguments;
+} CallerData;
+
+static void
+caller_data_free (CallerData *data)
+{
+  g_object_unref (data->self);
+  g_clear_object (&data->invocation);
+  g_clear_pointer (&data->arguments, g_variant_unref);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CallerData, caller_data_free)
+
+static void
+on_caller_identified (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(CallerData) data = user_data;
+  g_autoptr(McCallerInfo) caller = NULL;
+  g_autoptr(GError) error = NULL;
+
+  caller = mc_peer_tracker_lookup_finish (MC_PEER_TRACKER (source_object), result, &error);
+  if (caller == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (g_steal_pointer (&data->invocation), error);
+      return;
+    }
+
+  data->handler (data->self, g_steal_pointer (&data->invocation), caller, data->arguments);
+}
+
+static void
+with_caller (McBroker              *self,
+             GDBusMethodInvocation *invocation,
+             GVariant              *arguments,
+             CallerHandler          handler)
+{
+  CallerData *data = g_new0 (CallerData, 1);
+
+  data->self = g_object_ref (self);
+  data->invocation = g_object_ref (invocation);
+  data->handler = handler;
+  data->arguments = arguments != NULL ? g_variant_ref_sink (arguments) : NULL;
+
+  mc_peer_tracker_lookup_async (self->peers,
+                                g_dbus_method_invocation_get_sender (invocation),
+                                NULL,
+                                on_caller_identified,
+                                data);
+}
+
+/* A sandboxed app sees only what concerns it; host programs run as the
+ * user, whom the broker serves, and see everything. */
+static const char *
+visible_identity (McCallerInfo *caller)
+{
+  if (mc_caller_info_get_kind (caller) == MC_CALLER_KIND_FLATPAK)
+    return mc_caller_info_get_identity_key (caller);
+  return NULL;
+}
+
+static void
+complete_elicitation (McBroker              *self,
+                      GDBusMethodInvocation *invocation,
+                      McCallerInfo          *caller,
+                      GVariant              *arguments)
+{
+  const char *server_name = NULL;
+  const char *elicitation_id = NULL;
+  g_autofree char *key = NULL;
+  McPrompt *prompt = NULL;
+
+  g_variant_get (arguments, "(&s&s)", &server_name, &elicitation_id);
+  key = mc_completion_key_new (caller, server_name, elicitation_id);
+  prompt = g_hash_table_lookup (self->completions, key);
+
+  if (prompt == NULL)
+    {
+      /* MCP: clients MUST ignore unknown or already-completed ids. */
+      g_debug ("No elicitation “%s” of server “%s” waits for completion", elicitation_id, server_name);
+      mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, FALSE);
+      return;
+    }
+
+  log_decision (prompt, "completed by the server");
+  mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+  forget_prompt (self, prompt);
+  mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, TRUE);
+}
+
+static gboolean
+mc_broker_handle_complete_elicitation (McDbusBroker1         *object,
+                                       GDBusMethodInvocation *invocation,
+                                       GVariant              *arg_server,
+                                       const char            *elicitation_id)
+{
+  McBroker *self = MC_BROKER (object);
+  g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_options_filter (arg_server, server_keys, G_N_ELEMENTS (server_keys), &server, &error) ||
+      !check_string_length ("elicitation_id", elicitation_id, MAX_ELICITATION_ID_LENGTH, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  with_caller (self, invocation,
+               g_variant_new ("(ss)", dict_lookup_string (&server, "name"), elicitation_id),
+               complete_elicitation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+mc_broker_handle_check_url (McDbusBroker1         *object,
+                            GDBusMethodInvocation *invocation,
+                            const char            *url,
+                            GVariant              *arg_server)
+{
+  g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(McUrlVerdict) verdict = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_options_filter (arg_server, check_server_keys, G_N_ELEMENTS (check_server_keys), &server, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  verdict = mc_url_verdict_new (url, dict_lookup_string (&server, "url"));
+  mc_dbus_broker1_complete_check_url (object, invocation, mc_url_verdict_to_variant (verdict));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+get_status (McBroker              *self,
+            GDBusMethodInvocation *invocation,
+            McCallerInfo          *caller,
+            GVariant              *arguments)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  const char *identity = visible_identity (caller);
+  GHashTableIter iter;
+  McPrompt *prompt = NULL;
+  guint pending = 0;
+
+  g_hash_table_iter_init (&iter, self->prompts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&prompt))
+    {
+      McPromptState state = mc_prompt_get_state (prompt);
+
+      if (state != MC_PROMPT_STATE_QUEUED && state != MC_PROMPT_STATE_SHOWING && state != MC_PROMPT_STATE_OPENING)
+        continue;
+      if (identity != NULL &&
+          !g_str_equal (mc_caller_info_get_identity_key (mc_prompt_get_caller (prompt)), identity))
+        continue;
+      pending++;
+    }
+
+  g_variant_builder_add (&builder, "{sv}", "daemon_version", g_variant_new_string (PACKAGE_VERSION));
+  g_variant_builder_add (&builder, "{sv}", "pending_prompts", g_variant_new_uint32 (pending));
+  g_variant_builder_add (&builder, "{sv}", "prompter_running",
+                         g_variant_new_boolean (mc_prompter_client_is_running (self->prompter)));
+
+  mc_dbus_broker1_complete_get_status (MC_DBUS_BROKER1 (self), invocation, g_variant_builder_end (&builder));
+}
+
+static gboolean
+mc_broker_handle_get_status (McDbusBroker1         *object,
+                             GDBusMethodInvocation *invocation)
+{
+  with_caller (MC_BROKER (object), invocation, NULL, get_status);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+list_remembered (McBroker              *self,
+                 GDBusMethodInvocation *invocation,
+                 McCallerInfo          *caller,
+                 GVariant              *arguments)
+{
+  mc_dbus_broker1_complete_list_remembered (MC_DBUS_BROKER1 (self), invocation,
+                                            mc_remembered_list (self->remembered, visible_identity (caller)));
+}
+
+static gboolean
+mc_broker_handle_list_remembered (McDbusBroker1         *object,
+                                  GDBusMethodInvocation *invocation)
+{
+  with_caller (MC_BROKER (object), invocation, NULL, list_remembered);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_forget_saved (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(CallerData) data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_remembered_save_finish (MC_REMEMBERED (source_object), result, &error))
+    {
+      g_dbus_method_invocation_return_error (g_steal_pointer (&data->invocation), MC_ERROR, MC_ERROR_FAILED,
+                                             "Forgotten for now, but could not be saved: %s", error->message);
+      return;
+    }
+
+  mc_dbus_broker1_complete_forget_remembered (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation));
+}
+
+static void
+forget_remembered (McBroker              *self,
+                   GDBusMethodInvocation *invocation,
+                   McCallerInfo          *caller,
+                   GVariant              *arguments)
+{
+  const char *visible = visible_identity (caller);
+  const char *id = NULL;
+  const char *owner = NULL;
+  CallerData *data = NULL;
+
+  g_variant_get (arguments, "(&s)", &id);
+  owner = mc_remembered_get_identity (self->remembered, id);
+
+  /* Another app's decision looks exactly like a missing one. */
+  if (owner == NULL || (visible != NULL && !g_str_equal (owner, visible)))
+    {
+      g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_NOT_FOUND,
+                                             "No remembered decision “%s”", id);
+      return;
+    }
+
+  mc_remembered_forget (self->remembered, id);
+  g_message ("Forgot “always allow” decision %s at the request of %s", id,
+             mc_caller_info_get_identity_key (caller));
+
+  data = g_new0 (CallerData, 1);
+  data->self = g_object_ref (self);
+  data->invocation = invocation;
+  mc_remembered_save_async (self->remembered, NULL, on_forget_saved, data);
+}
+
+static gboolean
+mc_broker_handle_forget_remembered (McDbusBroker1         *object,
+                                    GDBusMethodInvocation *invocation,
+                                    const char            *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!check_string_length ("id", id, 64, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  with_caller (MC_BROKER (object), invocation, g_variant_new ("(s)", id), forget_remembered);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+mc_broker_iface_init (McDbusBroker1Iface *iface)
+{
+  iface->handle_elicit_url = mc_broker_handle_elicit_url;
+  iface->handle_complete_elicitation = mc_broker_handle_complete_elicitation;
+  iface->handle_check_url = mc_broker_handle_check_url;
+  iface->handle_get_status = mc_broker_handle_get_status;
+  iface->handle_list_remembered = mc_broker_handle_list_remembered;
+  iface->handle_forget_remembered = mc_broker_handle_forget_remembered;
+}
+
+/* Object {{{1 */
+
+static void
+mc_broker_dispose (GObject *object)
+{
+  McBroker *self = (McBroker *)object;
+
+  mc_broker_shutdown (self);
+
+  if (self->prompter != NULL)
+    g_signal_handlers_disconnect_by_data (self->prompter, self);
+  if (self->peers != NULL)
+    g_signal_handlers_disconnect_by_data (self->peers, self);
+
+  g_clear_handle_id (&self->process_queue_id, g_source_remove);
+  g_clear_object (&self->current);
+  g_clear_pointer (&self->completions, g_hash_table_unref);
+  g_clear_pointer (&self->prompts, g_hash_table_unref);
+  g_clear_object (&self->queue);
+  g_clear_object (&self->peers);
+  g_clear_object (&self->prompter);
+  g_clear_object (&self->remembered);
+  g_clear_object (&self->connection);
+
+  G_OBJECT_CLASS (mc_broker_parent_class)->dispose (object);
+}
+
+static void
+mc_broker_class_init (McBrokerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mc_broker_dispose;
+}
+
+static void
+mc_broker_init (McBroker *self)
+{
+  self->queue = mc_fair_queue_new ();
+  self->prompts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->completions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+
+  mc_dbus_broker1_set_version (MC_DBUS_BROKER1 (self), MC_BROKER_INTERFACE_VERSION);
+}
+
+/**
+ * mc_broker_new:
+ * @connection: the session bus
+ * @prompter: how to reach the dialog
+ * @remembered: the "always allow" decisions
+ *
+ * Returns: (transfer full): the broker, not yet exported
+ */
+McBroker *
+mc_broker_new (GDBusConnection  *connection,
+               McPrompterClient *prompter,
+               McRemembered     *remembered)
+{
+  McBroker *self = NULL;
+
+  g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
+  g_return_val_if_fail (MC_IS_PROMPTER_CLIENT (prompter), NULL);
+  g_return_val_if_fail (MC_IS_REMEMBERED (remembered), NULL);
+
+  self = g_object_new (MC_TYPE_BROKER, NULL);
+  self->connection = g_object_ref (connection);
+  self->prompter = g_object_ref (prompter);
+  self->remembered = g_object_ref (remembered);
+  self->peers = mc_peer_tracker_new (connection);
+
+  g_signal_connect (self->peers, "peer-vanished", G_CALLBACK (on_peer_vanished), self);
+  g_signal_connect (self->prompter, "answered", G_CALLBACK (on_prompter_answered), self);
+  g_signal_connect (self->prompter, "notice-closed", G_CALLBACK (on_prompter_notice_closed), self);
+  g_signal_connect (self->prompter, "forget-requested", G_CALLBACK (on_prompter_forget_requested), self);
+  g_signal_connect (self->prompter, "stopped", G_CALLBACK (on_prompter_stopped), self);
+
+  return self;
+}
+
+gboolean
+mc_broker_export (McBroker  *self,
+                  GError   **error)
+{
+  g_return_val_if_fail (MC_IS_BROKER (self), FALSE);
+
+  return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self),
+                                           self->connection,
+                                           MC_BROKER_OBJECT_PATH,
+                                           error);
+}
+
+/**
+ * mc_broker_shutdown:
+ * @self: a #McBroker
+ *
+ * Answers every waiting caller with "cancel" (reason "broker-exit") so no
+ * client waits for a Response that will never come, and closes the dialog.
+ */
+void
+mc_broker_shutdown (McBroker *self)
+{
+  g_autoptr(GList) prompts = NULL;
+
+  g_return_if_fail (MC_IS_BROKER (self));
+
+  if (self->shut_down || self->prompts == NULL)
+    return;
+  self->shut_down = TRUE;
+
+  prompts = g_hash_table_get_values (self->prompts);
+  for (GList *l = prompts; l != NULL; l = l->next)
+    {
+      McPrompt *prompt = l->data;
+
+      if (mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
+        mc_prompt_respond (prompt, MC_RESPONSE_CANCELLED, build_results ("cancel", "broker-exit", FALSE));
+    }
+
+  mc_prompter_client_stop (self->prompter);
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
+}
+
+guint
+mc_broker_get_n_pending (McBroker *self)
+{
+  g_return_val_if_fail (MC_IS_BROKER (self), 0);
+
+  return g_hash_table_size (self->prompts);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "mc-caller-info.h"
+#include "mc-request.h"
+#include "mc-url-verdict.h"
+
+G_BEGIN_DECLS
+
+/**
+ * McPromptState:
+ * @MC_PROMPT_STATE_QUEUED: waiting for its turn on screen
+ * @MC_PROMPT_STATE_SHOWING: the dialog shows it
+ * @MC_PROMPT_STATE_OPENING: the user chose Open; the browser is starting
+ * @MC_PROMPT_STATE_OPENED: answered "accept"; the "finish in your browser"
+ *   notice waits for completion
+ * @MC_PROMPT_STATE_DONE: nothing more will happen
+ */
+typedef enum
+{
+  MC_PROMPT_STATE_QUEUED,
+  MC_PROMPT_STATE_SHOWING,
+  MC_PROMPT_STATE_OPENING,
+  MC_PROMPT_STATE_OPENED,
+  MC_PROMPT_STATE_DONE,
+} McPromptState;
+
+#define MC_TYPE_PROMPT (mc_prompt_get_type ())
+
+G_DECLARE_FINAL_TYPE (McPrompt, mc_prompt, MC, PROMPT, GObject)
+
+McPrompt      *mc_prompt_new                  (McRequest     *request,
+                                               McCallerInfo  *caller,
+                                               GVariant      *server,
+                                               const char    *url,
+                                               const char    *message,
+                                               McUrlVerdict  *verdict,
+                                               const char    *elicitation_id,
+                                               guint          timeout_seconds);
+const char    *mc_prompt_get_id               (McPrompt      *self);
+McRequest     *mc_prompt_get_request          (McPrompt      *self);
+McCallerInfo  *mc_prompt_get_caller           (McPrompt      *self);
+const char    *mc_prompt_get_sender           (McPrompt      *self);
+const char    *mc_prompt_get_queue_key        (McPrompt      *self);
+const char    *mc_prompt_get_server_name      (McPrompt      *self);
+const char    *mc_prompt_get_server_url       (McPrompt      *self);
+const char    *mc_prompt_get_url              (McPrompt      *self);
+McUrlVerdict  *mc_prompt_get_verdict          (McPrompt      *self);
+const char    *mc_prompt_get_domain           (McPrompt      *self);
+const char    *mc_prompt_get_elicitation_id   (McPrompt      *self);
+guint          mc_prompt_get_timeout          (McPrompt      *self);
+McPromptState  mc_prompt_get_state            (McPrompt      *self);
+void           mc_prompt_set_state            (McPrompt      *self,
+                                               McPromptState  state);
+gboolean       mc_prompt_get_can_remember     (McPrompt      *self);
+void           mc_prompt_set_remembered_id    (McPrompt      *self,
+                                               const char    *remembered_id);
+const char    *mc_prompt_get_remembered_id    (McPrompt      *self);
+char          *mc_prompt_dup_completion_key   (McPrompt      *self);
+char          *mc_completion_key_new          (McCallerInfo  *caller,
+                                               const char    *server_name,
+                                               const char    *elicitation_id);
+GVariant      *mc_prompt_build_details        (McPrompt      *self,
+                                               guint          queued);
+void           mc_prompt_start_timer          (McPrompt      *self);
+void           mc_prompt_stop_timer           (McPrompt      *self);
+void           mc_prompt_respond              (McPrompt      *self,
+                                               McResponse     response,
+                                               GVariant      *results);
+
+G_END_DECLS
