@@ -1,0 +1,671 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mc-test-env.h"
+
+/* Paths of built and installed programs, from tests/meson.build. */
+const char *
+mc_test_build_path (const char *env_name)
+{
+  const char *path = g_getenv (env_name);
+
+  if (path == NULL)
+    g_error ("%s is not set; run the tests through meson test", env_name);
+  return path;
+}
+
+static gboolean
+on_wait_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * mc_test_wait_until:
+ * @condition: checked after every main-loop iteration
+ * @user_data: data for @condition
+ * @what: what is awaited, for the failure message
+ *
+ * Runs the main context until @condition holds; fails the test when the
+ * deadline passes.  A short tick wakes the loop to re-check conditions
+ * that no source reports (files written by other processes).
+ */
+void
+mc_test_wait_until (gboolean  (*condition) (gpointer user_data),
+                    gpointer    user_data,
+                    const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + MC_TEST_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (10, on_wait_tick, NULL);
+
+  while (!condition (user_data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out after %d s waiting for %s", MC_TEST_TIMEOUT_SECONDS, what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_source_remove (tick);
+}
+
+static gboolean
+subprocess_exited (gpointer user_data)
+{
+  return g_subprocess_get_identifier (G_SUBPROCESS (user_data)) == NULL;
+}
+
+static void
+on_subprocess_waited (GObject      *source_object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source_object), result, NULL);
+}
+
+/**
+ * mc_test_wait_subprocess:
+ * @subprocess: a child
+ *
+ * Waits for @subprocess to exit, with the test deadline.
+ */
+void
+mc_test_wait_subprocess (GSubprocess *subprocess)
+{
+  g_subprocess_wait_async (subprocess, NULL, on_subprocess_waited, NULL);
+  mc_test_wait_until (subprocess_exited, subprocess, "a child process to exit");
+}
+
+static void
+write_file (const char *path,
+            const char *contents)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+make_dir (McTestEnv  *env,
+          const char *name)
+{
+  char *path = g_build_filename (env->dir, name, NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  return path;
+}
+
+static void
+setup_xdg (McTestEnv *env)
+{
+  static const struct { const char *variable; const char *dir; } xdg[] = {
+    { "HOME", "home" },
+    { "XDG_CONFIG_HOME", "config" },
+    { "XDG_DATA_HOME", "data" },
+    { "XDG_STATE_HOME", "state" },
+    { "XDG_CACHE_HOME", "cache" },
+    { "XDG_RUNTIME_DIR", "runtime" },
+    /* Only what the test puts there: no system browser may answer. */
+    { "XDG_DATA_DIRS", "data-dirs" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (xdg); i++)
+    {
+      g_autofree char *path = make_dir (env, xdg[i].dir);
+
+      mc_test_env_setenv (env, xdg[i].variable, path);
+    }
+  mc_test_env_setenv (env, "XDG_CONFIG_DIRS", env->dir);
+  mc_test_env_setenv (env, "DISPLAY", NULL);
+  mc_test_env_setenv (env, "WAYLAND_DISPLAY", NULL);
+}
+
+/**
+ * mc_test_env_setenv:
+ * @env: a #McTestEnv
+ * @variable: an environment variable
+ * @value: (nullable): its value, or %NULL to unset it
+ *
+ * Changes the environment of what the test starts from now on (the bus,
+ * and through the bus the activated daemon; the daemon and the CLI).
+ */
+void
+mc_test_env_setenv (McTestEnv  *env,
+                    const char *variable,
+                    const char *value)
+{
+  if (value != NULL)
+    env->envp = g_environ_setenv (env->envp, variable, value, TRUE);
+  else
+    env->envp = g_environ_unsetenv (env->envp, variable);
+}
+
+static void
+die_with_test (gpointer user_data)
+{
+  /* A test that aborts must not leave buses and daemons behind. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/**
+ * mc_test_env_new_launcher:
+ * @env: a #McTestEnv
+ * @flags: flags for the processes
+ *
+ * Returns: (transfer full): a launcher with the test's environment whose
+ *   processes die with the test process
+ */
+GSubprocessLauncher *
+mc_test_env_new_launcher (McTestEnv        *env,
+                          GSubprocessFlags  flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  g_subprocess_launcher_set_environ (launcher, env->envp);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
+  return launcher;
+}
+
+static void
+register_test_browser (McTestEnv *env)
+{
+  g_autofree char *desktop_path = g_build_filename (env->dir, "data", "applications", "mc-test-browser.desktop", NULL);
+  g_autofree char *mimeapps_path = g_build_filename (env->dir, "config", "mimeapps.list", NULL);
+  g_autofree char *desktop = NULL;
+
+  /* The same path a desktop takes: GIO reads the default handler for the
+   * scheme from mimeapps.list and runs the desktop file's Exec line. */
+  desktop = g_strdup_printf ("[Desktop Entry]\n"
+                             "Type=Application\n"
+                             "Name=Test Browser\n"
+                             "Exec=%s %%u\n"
+                             "MimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
+                             mc_test_build_path ("MC_TEST_BROWSER"));
+  write_file (desktop_path, desktop);
+  write_file (mimeapps_path,
+              "[Default Applications]\n"
+              "x-scheme-handler/https=mc-test-browser.desktop\n"
+              "x-scheme-handler/http=mc-test-browser.desktop\n");
+}
+
+static void
+start_bus (McTestEnv *env)
+{
+  g_autofree char *config_path = g_build_filename (env->dir, "bus.conf", NULL);
+  g_autofree char *socket_dir = make_dir (env, "bus");
+  g_autofree char *service_dir = NULL;
+  g_autofree char *config = NULL;
+  g_autoptr(GDataInputStream) output = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (env->flags & MC_TEST_ENV_ACTIVATION)
+    service_dir = g_build_filename (mc_test_build_path ("MC_TEST_PREFIX"), "share", "dbus-1", "services", NULL);
+  else
+    service_dir = make_dir (env, "no-services");
+
+  config = g_strdup_printf ("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+                            " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                            "<busconfig>\n"
+                            "  <type>session</type>\n"
+                            "  <listen>unix:dir=%s</listen>\n"
+                            "  <auth>EXTERNAL</auth>\n"
+                            "  <servicedir>%s</servicedir>\n"
+                            "  <policy context=\"default\">\n"
+                            "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"
+                            "    <allow eavesdrop=\"true\"/>\n"
+                            "    <allow own=\"*\"/>\n"
+                            "  </policy>\n"
+                            "</busconfig>\n",
+                            socket_dir, service_dir);
+  write_file (config_path, config);
+
+  /* Activated services inherit the bus's environment: the test's. */
+  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  env->bus = g_subprocess_launcher_spawn (launcher, &error,
+                                          "dbus-daemon", "--nofork", "--print-address=1",
+                                          "--config-file", config_path, NULL);
+  g_assert_no_error (error);
+
+  output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (env->bus));
+  env->bus_address = g_data_input_stream_read_line (output, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (env->bus_address);
+  mc_test_env_setenv (env, "DBUS_SESSION_BUS_ADDRESS", env->bus_address);
+}
+
+/**
+ * mc_test_env_connect:
+ * @env: a #McTestEnv
+ *
+ * Returns: (transfer full): a new private connection to the test bus
+ */
+GDBusConnection *
+mc_test_env_connect (McTestEnv *env)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection = NULL;
+
+  connection = g_dbus_connection_new_for_address_sync (env->bus_address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  return connection;
+}
+
+McTestEnv *
+mc_test_env_new (McTestEnvFlags flags)
+{
+  McTestEnv *env = g_new0 (McTestEnv, 1);
+  g_autoptr(GError) error = NULL;
+
+  env->flags = flags;
+  env->envp = g_get_environ ();
+  env->dir = g_dir_make_tmp ("mcp-consent-test-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  setup_xdg (env);
+  if (!(flags & MC_TEST_ENV_NO_BROWSER))
+    register_test_browser (env);
+
+  env->script_path = g_build_filename (env->dir, "script", NULL);
+  env->record_path = g_build_filename (env->dir, "record.jsonl", NULL);
+  env->browser_log = g_build_filename (env->dir, "browser.log", NULL);
+  write_file (env->script_path, "");
+  mc_test_env_setenv (env, "MCP_CONSENT_TEST_SCRIPT", env->script_path);
+  mc_test_env_setenv (env, "MCP_CONSENT_TEST_RECORD", env->record_path);
+  mc_test_env_setenv (env, "MCP_CONSENT_TEST_BROWSER_LOG", env->browser_log);
+  mc_test_env_setenv (env, "MCP_CONSENT_PROMPTER",
+                      flags & MC_TEST_ENV_REAL_PROMPTER ? NULL : mc_test_build_path ("MC_TEST_SCRIPTED_PROMPTER"));
+
+  start_bus (env);
+  env->connection = mc_test_env_connect (env);
+
+  return env;
+}
+
+static gboolean
+name_has_owner (gpointer user_data)
+{
+  McTestEnv *env = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  gboolean has_owner = FALSE;
+
+  reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", BUS_NAME), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+  return has_owner || (env->daemon != NULL && g_subprocess_get_identifier (env->daemon) == NULL);
+}
+
+/**
+ * mc_test_env_start_daemon:
+ * @env: a #McTestEnv
+ *
+ * Starts the built daemon on the test bus and waits until it owns its name.
+ */
+void
+mc_test_env_start_daemon (McTestEnv *env)
+{
+  g_autoptr(GSubprocessLauncher) launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (env->daemon);
+  env->daemon = g_subprocess_launcher_spawn (launcher, &error,
+                                             mc_test_build_path ("MC_TEST_DAEMON"), "--verbose", NULL);
+  g_assert_no_error (error);
+  mc_test_wait_until (name_has_owner, env, "the daemon to own its name");
+  g_assert_nonnull (g_subprocess_get_identifier (env->daemon));
+}
+
+/**
+ * mc_test_env_get_daemon_pid:
+ * @env: a #McTestEnv
+ *
+ * Returns: the process id of whoever owns the broker's name, or 0
+ */
+guint32
+mc_test_env_get_daemon_pid (McTestEnv *env)
+{
+  g_autoptr(GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", BUS_NAME), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  return pid;
+}
+
+static gboolean
+process_gone (gpointer user_data)
+{
+  pid_t pid = GPOINTER_TO_INT (user_data);
+
+  /* Zombies of other parents count as gone: they run no code. */
+  if (kill (pid, 0) != 0)
+    return errno == ESRCH;
+  {
+    g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
+    g_autofree char *stat = NULL;
+
+    if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
+      return TRUE;
+    return strstr (stat, ") Z ") != NULL;
+  }
+}
+
+static void
+stop_activated_daemon (McTestEnv *env)
+{
+  guint32 pid = mc_test_env_get_daemon_pid (env);
+
+  /* Not our child: stop it by the pid the bus reports, and wait. */
+  if (pid == 0)
+    return;
+  g_assert_cmpint (kill (pid, SIGTERM), ==, 0);
+  mc_test_wait_until (process_gone, GINT_TO_POINTER (pid), "the activated daemon to exit");
+}
+
+void
+mc_test_env_free (McTestEnv *env)
+{
+  if (env == NULL)
+    return;
+
+  if (env->daemon != NULL)
+    {
+      if (g_subprocess_get_identifier (env->daemon) != NULL)
+        g_subprocess_send_signal (env->daemon, SIGTERM);
+      mc_test_wait_subprocess (env->daemon);
+      g_clear_object (&env->daemon);
+    }
+  else if (env->flags & MC_TEST_ENV_ACTIVATION && env->connection != NULL)
+    {
+      stop_activated_daemon (env);
+    }
+
+  if (env->connection != NULL)
+    {
+      g_dbus_connection_close_sync (env->connection, NULL, NULL);
+      g_clear_object (&env->connection);
+    }
+
+  if (env->bus != NULL)
+    {
+      g_subprocess_send_signal (env->bus, SIGTERM);
+      mc_test_wait_subprocess (env->bus);
+      g_clear_object (&env->bus);
+    }
+
+  if (g_getenv ("MC_TEST_KEEP") == NULL)
+    {
+      g_autoptr(GSubprocess) rm = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, NULL, "rm", "-rf", env->dir, NULL);
+
+      if (rm != NULL)
+        g_subprocess_wait (rm, NULL, NULL);
+    }
+  else
+    g_test_message ("Kept %s", env->dir);
+
+  g_free (env->dir);
+  g_free (env->script_path);
+  g_free (env->record_path);
+  g_free (env->browser_log);
+  g_free (env->bus_address);
+  g_strfreev (env->envp);
+  g_free (env);
+}
+
+void
+mc_test_env_set_script (McTestEnv  *env,
+                        const char *answers)
+{
+  write_file (env->script_path, answers);
+}
+
+static GPtrArray *
+read_records (McTestEnv *env)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
+
+  if (!g_file_get_contents (env->record_path, &contents, NULL, NULL))
+    return records;
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+
+      /* A line is complete only once its newline is written. */
+      if (lines[i + 1] == NULL)
+        break;
+
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (records, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+    }
+
+  return records;
+}
+
+guint
+mc_test_env_count_records (McTestEnv *env)
+{
+  g_autoptr(GPtrArray) records = read_records (env);
+
+  return records->len;
+}
+
+typedef struct
+{
+  McTestEnv *env;
+  guint      count;
+} RecordWait;
+
+static gboolean
+has_records (gpointer user_data)
+{
+  RecordWait *wait = user_data;
+
+  return mc_test_env_count_records (wait->env) >= wait->count;
+}
+
+/**
+ * mc_test_env_wait_record:
+ * @env: a #McTestEnv
+ * @index: which record, from 0
+ *
+ * Returns: (transfer full): the scripted prompter's record number @index
+ */
+JsonObject *
+mc_test_env_wait_record (McTestEnv *env,
+                         guint      index)
+{
+  RecordWait wait = { env, index + 1 };
+  g_autoptr(GPtrArray) records = NULL;
+
+  mc_test_wait_until (has_records, &wait, "a record of the scripted prompter");
+  records = read_records (env);
+  return json_object_ref (g_ptr_array_index (records, index));
+}
+
+char *
+mc_test_env_read_browser_log (McTestEnv *env)
+{
+  char *contents = NULL;
+
+  if (!g_file_get_contents (env->browser_log, &contents, NULL, NULL))
+    return g_strdup ("");
+  return contents;
+}
+
+static gboolean
+browser_called (gpointer user_data)
+{
+  g_autofree char *log = mc_test_env_read_browser_log (user_data);
+
+  return strchr (log, '\n') != NULL;
+}
+
+/**
+ * mc_test_env_wait_browser:
+ * @env: a #McTestEnv
+ *
+ * Returns: (transfer full): everything the test browser received so far,
+ *   once it received something
+ */
+char *
+mc_test_env_wait_browser (McTestEnv *env)
+{
+  mc_test_wait_until (browser_called, env, "the test browser to be started");
+  return mc_test_env_read_browser_log (env);
+}
+
+static GPtrArray *
+cli_argv (McTestEnv  *env,
+          const char *first_arg,
+          va_list     args)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  const char *arg = NULL;
+
+  if (env->flags & MC_TEST_ENV_ACTIVATION)
+    g_ptr_array_add (argv, g_build_filename (mc_test_build_path ("MC_TEST_PREFIX"), "bin", "mcp-consent", NULL));
+  else
+    g_ptr_array_add (argv, g_strdup (mc_test_build_path ("MC_TEST_CLI")));
+
+  for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  g_ptr_array_add (argv, NULL);
+
+  return argv;
+}
+
+/**
+ * mc_test_env_spawn_cli:
+ * @env: a #McTestEnv
+ * @error: return location for a #GError
+ * @first_arg: the first argument after the program name
+ * @...: more arguments, %NULL-terminated
+ *
+ * Starts `mcp-consent` (the installed one for activation tests) with
+ * stdout and stderr piped.
+ *
+ * Returns: (transfer full): the process
+ */
+GSubprocess *
+mc_test_env_spawn_cli (McTestEnv   *env,
+                       GError     **error,
+                       const char  *first_arg,
+                       ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  va_list args;
+
+  va_start (args, first_arg);
+  argv = cli_argv (env, first_arg, args);
+  va_end (args);
+
+  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  return g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, error);
+}
+
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+  char     *err;
+} Communicated;
+
+static void
+on_communicated (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Communicated *communicated = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source_object), result,
+                                        &communicated->out, &communicated->err, &error);
+  g_assert_no_error (error);
+  communicated->done = TRUE;
+}
+
+static gboolean
+is_communicated (gpointer user_data)
+{
+  return ((Communicated *)user_data)->done;
+}
+
+/**
+ * mc_test_env_run_cli:
+ * @env: a #McTestEnv
+ * @out_stdout: (out) (optional): what it printed on stdout
+ * @out_stderr: (out) (optional): what it printed on stderr
+ * @first_arg: the first argument
+ * @...: more arguments, %NULL-terminated
+ *
+ * Runs `mcp-consent` to the end, with the test deadline, while the main
+ * context keeps running.
+ *
+ * Returns: its exit status
+ */
+int
+mc_test_env_run_cli (McTestEnv   *env,
+                     char       **out_stdout,
+                     char       **out_stderr,
+                     const char  *first_arg,
+                     ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(GError) error = NULL;
+  Communicated communicated = { FALSE, NULL, NULL };
+  va_list args;
+
+  va_start (args, first_arg);
+  argv = cli_argv (env, first_arg, args);
+  va_end (args);
+
+  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  cli = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_utf8_async (cli, NULL, NULL, on_communicated, &communicated);
+  mc_test_wait_until (is_communicated, &communicated, "mcp-consent to finish");
+  mc_test_wait_subprocess (cli);
+
+  if (out_stdout != NULL)
+    *out_stdout = g_steal_pointer (&communicated.out);
+  if (out_stderr != NULL)
+    *out_stderr = g_steal_pointer (&communicated.err);
+  g_free (communicated.out);
+  g_free (communicated.err);
+
+  g_assert_true (g_subprocess_get_if_exited (cli));
+  return g_subprocess_get_exit_status (cli);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Deadline for anything a test waits for: long enough for a loaded CI
+ * machine, short enough that a hang fails visibly. */
+#define MC_TEST_TIMEOUT_SECONDS 30
+
+typedef enum
+{
+  MC_TEST_ENV_NONE = 0,
+  /* No handler for http(s): launching a browser fails. */
+  MC_TEST_ENV_NO_BROWSER = 1 << 0,
+  /* Activate the installed daemon instead of starting the built one. */
+  MC_TEST_ENV_ACTIVATION = 1 << 1,
+  /* Leave MCP_CONSENT_PROMPTER unset: the daemon runs the real dialog. */
+  MC_TEST_ENV_REAL_PROMPTER = 1 << 2,
+} McTestEnvFlags;
+
+/**
+ * McTestEnv:
+ *
+ * One test's private world: its own directory with XDG dirs, a private
+ * session bus, a test browser registered through mimeapps.list, and the
+ * scripted prompter's script and record files.  Everything it starts is
+ * stopped by process id when it is freed.
+ */
+typedef struct
+{
+  McTestEnvFlags   flags;
+  char            *dir;
+  char            *script_path;
+  char            *record_path;
+  char            *browser_log;
+  char            *bus_address;
+  GSubprocess     *bus;
+  GSubprocess     *daemon;
+  GDBusConnection *connection;
+  /* The environment of everything the test starts; the test process's
+   * own environment is never changed (setenv is not thread-safe). */
+  char           **envp;
+} McTestEnv;
+
+McTestEnv       *mc_test_env_new                 (McTestEnvFlags   flags);
+void             mc_test_env_free                (McTestEnv       *env);
+void             mc_test_env_setenv              (McTestEnv       *env,
+                                                  const char      *variable,
+                                                  const char      *value);
+GSubprocessLauncher *mc_test_env_new_launcher    (McTestEnv       *env,
+                                                  GSubprocessFlags flags);
+void             mc_test_env_start_daemon        (McTestEnv       *env);
+guint32          mc_test_env_get_daemon_pid      (McTestEnv       *env);
+GDBusConnection *mc_test_env_connect             (McTestEnv       *env);
+void             mc_test_env_set_script          (McTestEnv       *env,
+                                                  const char      *answers);
+JsonObject      *mc_test_env_wait_record         (McTestEnv       *env,
+                                                  guint            index);
+guint            mc_test_env_count_records       (McTestEnv       *env);
+char            *mc_test_env_wait_browser        (McTestEnv       *env);
+char            *mc_test_env_read_browser_log    (McTestEnv       *env);
+GSubprocess     *mc_test_env_spawn_cli           (McTestEnv       *env,
+                                                  GError         **error,
+                                                  const char      *first_arg,
+                                                  ...) G_GNUC_NULL_TERMINATED;
+int              mc_test_env_run_cli             (McTestEnv       *env,
+                                                  char           **out_stdout,
+                                                  char           **out_stderr,
+                                                  const char      *first_arg,
+                                                  ...) G_GNUC_NULL_TERMINATED;
+void             mc_test_wait_subprocess         (GSubprocess     *subprocess);
+void             mc_test_wait_until              (gboolean       (*condition) (gpointer user_data),
+                                                  gpointer         user_data,
+                                                  const char      *what);
+const char      *mc_test_build_path              (const char      *env_name);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestEnv, mc_test_env_free)
+
+G_END_DECLS

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+/* A stand-in for mcp-consent-prompter that speaks the same private
+ * protocol but takes its answers from a script, so daemon and end-to-end
+ * tests run without a display.  See tests/README.md:
+ *
+ *   MCP_CONSENT_TEST_SCRIPT  answers, one per line, the first line consumed
+ *                            per prompt: open, decline, dismiss,
+ *                            open-always, hang (no answer), crash (abort)
+ *   MCP_CONSENT_TEST_RECORD  one JSON line appended per event: the prompt
+ *                            as the real dialog would show it, and the
+ *                            notices and dismissals that follow
+ */
+
+#include "config.h"
+
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "mc-dbus.h"
+
+#define CHANNEL_FD 3
+#define PROMPTER_PATH "/io/github/mcp_consent/Prompter"
+
+static GMainLoop *loop;
+
+static void
+record (const char *event,
+        const char *prompt_id,
+        GVariant   *details,
+        const char *answer,
+        const char *reason)
+{
+  const char *path = g_getenv ("MCP_CONSENT_TEST_RECORD");
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autofree char *line = NULL;
+  JsonObject *object = NULL;
+  int fd = -1;
+
+  if (path == NULL)
+    return;
+
+  node = details != NULL ? json_gvariant_serialize (details) : json_node_new (JSON_NODE_OBJECT);
+  if (details == NULL)
+    json_node_take_object (node, json_object_new ());
+  object = json_node_get_object (node);
+  json_object_set_string_member (object, "event", event);
+  json_object_set_string_member (object, "id", prompt_id);
+  if (answer != NULL)
+    json_object_set_string_member (object, "answer", answer);
+  if (reason != NULL)
+    json_object_set_string_member (object, "reason", reason);
+
+  generator = json_generator_new ();
+  json_generator_set_root (generator, node);
+  line = json_generator_to_data (generator, NULL);
+
+  fd = open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    g_error ("scripted-prompter: cannot open %s", path);
+  if (write (fd, line, strlen (line)) < 0 || write (fd, "\n", 1) < 0)
+    g_error ("scripted-prompter: cannot write %s", path);
+  close (fd);
+}
+
+/* Takes the first line off the script, so a prompter started again after
+ * a crash continues where the last one stopped. */
+static char *
+next_answer (void)
+{
+  const char *path = g_getenv ("MCP_CONSENT_TEST_SCRIPT");
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  char *newline = NULL;
+  char *answer = NULL;
+
+  if (path == NULL || !g_file_get_contents (path, &contents, NULL, NULL) || contents[0] == '\0')
+    return g_strdup ("hang");
+
+  newline = strchr (contents, '\n');
+  if (newline != NULL)
+    *newline = '\0';
+  answer = g_strstrip (g_strdup (contents));
+
+  if (!g_file_set_contents (path, newline != NULL ? newline + 1 : "", -1, &error))
+    g_error ("scripted-prompter: cannot update %s: %s", path, error->message);
+
+  return answer;
+}
+
+typedef struct
+{
+  McDbusPrompter1 *skeleton;
+  char            *prompt_id;
+  char            *answer;
+} Answer;
+
+static gboolean
+send_answer (gpointer user_data)
+{
+  Answer *answer = user_data;
+
+  mc_dbus_prompter1_emit_answered (answer->skeleton, answer->prompt_id, answer->answer);
+  g_object_unref (answer->skeleton);
+  g_free (answer->prompt_id);
+  g_free (answer->answer);
+  g_free (answer);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+handle_show_prompt (McDbusPrompter1       *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    const char            *prompt_id,
+                    GVariant              *details)
+{
+  g_autofree char *answer = next_answer ();
+  Answer *pending = NULL;
+
+  record ("prompt", prompt_id, details, answer, NULL);
+  mc_dbus_prompter1_complete_show_prompt (skeleton, invocation);
+
+  if (g_str_equal (answer, "crash"))
+    abort ();
+
+  if (g_str_equal (answer, "hang"))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+
+  /* Answer after the reply, as a person would. */
+  pending = g_new0 (Answer, 1);
+  pending->skeleton = g_object_ref (skeleton);
+  pending->prompt_id = g_strdup (prompt_id);
+  pending->answer = g_steal_pointer (&answer);
+  g_idle_add (send_answer, pending);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_show_opened (McDbusPrompter1       *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    const char            *prompt_id,
+                    GVariant              *details)
+{
+  record ("opened", prompt_id, details, NULL, NULL);
+  mc_dbus_prompter1_complete_show_opened (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_show_open_failed (McDbusPrompter1       *skeleton,
+                         GDBusMethodInvocation *invocation,
+                         const char            *prompt_id,
+                         const char            *reason)
+{
+  record ("open-failed", prompt_id, NULL, NULL, reason);
+  mc_dbus_prompter1_complete_show_open_failed (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_dismiss (McDbusPrompter1       *skeleton,
+                GDBusMethodInvocation *invocation,
+                const char            *prompt_id)
+{
+  record ("dismissed", prompt_id, NULL, NULL, NULL);
+  mc_dbus_prompter1_complete_dismiss (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_closed (GDBusConnection *connection,
+           gboolean         remote_peer_vanished,
+           GError          *error,
+           gpointer         user_data)
+{
+  g_main_loop_quit (loop);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketConnection) stream = NULL;
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(McDbusPrompter1) skeleton = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new_from_fd (CHANNEL_FD, &error);
+  if (socket == NULL)
+    {
+      g_printerr ("scripted-prompter: no channel on fd %d: %s\n", CHANNEL_FD, error->message);
+      return EXIT_FAILURE;
+    }
+  fcntl (CHANNEL_FD, F_SETFD, FD_CLOEXEC);
+
+  stream = g_socket_connection_factory_create_connection (socket);
+  connection = g_dbus_connection_new_sync (G_IO_STREAM (stream), NULL,
+                                           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                           G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
+                                           NULL, NULL, &error);
+  if (connection == NULL)
+    {
+      g_printerr ("scripted-prompter: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  skeleton = mc_dbus_prompter1_skeleton_new ();
+  g_signal_connect (skeleton, "handle-show-prompt", G_CALLBACK (handle_show_prompt), NULL);
+  g_signal_connect (skeleton, "handle-show-opened", G_CALLBACK (handle_show_opened), NULL);
+  g_signal_connect (skeleton, "handle-show-open-failed", G_CALLBACK (handle_show_open_failed), NULL);
+  g_signal_connect (skeleton, "handle-dismiss", G_CALLBACK (handle_dismiss), NULL);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (skeleton), connection, PROMPTER_PATH, &error))
+    {
+      g_printerr ("scripted-prompter: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), NULL);
+  g_dbus_connection_start_message_processing (connection);
+  g_main_loop_run (loop);
+  g_main_loop_unref (loop);
+
+  return EXIT_SUCCESS;
+}

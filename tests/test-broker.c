@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+/* The daemon on a private bus with the scripted prompter: the D-Bus
+ * contract, the queue, and bad input from every side. */
+
+#include "config.h"
+
+#include <signal.h>
+
+#include "mc-error.h"
+#include "mc-test-env.h"
+
+#define BROKER_PATH "/io/github/mcp_consent/Broker"
+#define BROKER_IFACE "io.github.mcp_consent.Broker1"
+#define REQUEST_IFACE "io.github.mcp_consent.Request1"
+
+/* One D-Bus client of the broker, collecting the Responses it receives. */
+typedef struct
+{
+  GDBusConnection *connection;
+  guint            subscription;
+  /* object path → GVariant (ua{sv}) */
+  GHashTable      *responses;
+} Client;
+
+static void
+on_response (GDBusConnection *connection,
+             const char      *sender_name,
+             const char      *object_path,
+             const char      *interface_name,
+             const char      *signal_name,
+             GVariant        *parameters,
+             gpointer         user_data)
+{
+  Client *client = user_data;
+
+  g_assert_false (g_hash_table_contains (client->responses, object_path));
+  g_hash_table_insert (client->responses, g_strdup (object_path), g_variant_ref (parameters));
+}
+
+static Client *
+client_new (McTestEnv *env)
+{
+  Client *client = g_new0 (Client, 1);
+
+  client->connection = mc_test_env_connect (env);
+  client->responses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
+  client->subscription = g_dbus_connection_signal_subscribe (client->connection, BUS_NAME, REQUEST_IFACE,
+                                                             "Response", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                             on_response, client, NULL);
+  return client;
+}
+
+static void
+client_free (Client *client)
+{
+  g_dbus_connection_signal_unsubscribe (client->connection, client->subscription);
+  if (!g_dbus_connection_is_closed (client->connection))
+    g_dbus_connection_close_sync (client->connection, NULL, NULL);
+  g_object_unref (client->connection);
+  g_hash_table_unref (client->responses);
+  g_free (client);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
+
+static GVariant *
+server_dict (const char *name,
+             const char *url)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  g_variant_builder_add (&builder, "{sv}", "name", g_variant_new_string (name));
+  if (url != NULL)
+    g_variant_builder_add (&builder, "{sv}", "url", g_variant_new_string (url));
+  return g_variant_builder_end (&builder);
+}
+
+static GVariant *
+call (Client     *client,
+      const char *method,
+      GVariant   *parameters,
+      GError    **error)
+{
+  return g_dbus_connection_call_sync (client->connection, BUS_NAME, BROKER_PATH, BROKER_IFACE,
+                                      method, parameters, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                      MC_TEST_TIMEOUT_SECONDS * 1000, NULL, error);
+}
+
+/* Starts an elicitation; returns the request path or NULL with @error. */
+static char *
+elicit_full (Client     *client,
+             GVariant   *server,
+             const char *url,
+             const char *message,
+             GVariant   *options,
+             GError    **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  char *handle = NULL;
+
+  reply = call (client, "ElicitUrl",
+                g_variant_new ("(s@a{sv}ss@a{sv})", "", server, url, message,
+                               options != NULL ? options : g_variant_new ("a{sv}", NULL)),
+                error);
+  if (reply == NULL)
+    return NULL;
+
+  g_variant_get (reply, "(o)", &handle);
+  return handle;
+}
+
+static char *
+elicit (Client     *client,
+        const char *server_name,
+        const char *url)
+{
+  g_autoptr(GError) error = NULL;
+  char *handle = elicit_full (client, server_dict (server_name, "https://mcp.example.com/mcp"),
+                              url, "Please sign in to continue.", NULL, &error);
+
+  g_assert_no_error (error);
+  return handle;
+}
+
+typedef struct
+{
+  Client     *client;
+  const char *handle;
+} ResponseWait;
+
+static gboolean
+has_response (gpointer user_data)
+{
+  ResponseWait *wait = user_data;
+
+  return g_hash_table_contains (wait->client->responses, wait->handle);
+}
+
+/* Waits for the Response to @handle; returns its code and action. */
+static guint32
+wait_response (Client      *client,
+               const char  *handle,
+               char       **action,
+               char       **reason)
+{
+  ResponseWait wait = { client, handle };
+  g_autoptr(GVariant) results = NULL;
+  GVariant *response = NULL;
+  guint32 code = 0;
+
+  mc_test_wait_until (has_response, &wait, "a Response");
+  response = g_hash_table_lookup (client->responses, handle);
+  g_variant_get (response, "(u@a{sv})", &code, &results);
+  if (action != NULL)
+    g_assert_true (g_variant_lookup (results, "action", "s", action));
+  if (reason != NULL && !g_variant_lookup (results, "reason", "s", reason))
+    *reason = NULL;
+  return code;
+}
+
+static const char *
+record_string (JsonObject *record,
+               const char *member)
+{
+  return json_object_get_string_member_with_default (record, member, NULL);
+}
+
+static void
+expect_record (McTestEnv  *env,
+               guint       index,
+               const char *event)
+{
+  g_autoptr(JsonObject) record = mc_test_env_wait_record (env, index);
+
+  g_assert_cmpstr (record_string (record, "event"), ==, event);
+}
+
+/* Tests {{{1 */
+
+static void
+test_open_accepts_and_launches_browser (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *browser = NULL;
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(JsonObject) opened = NULL;
+  const char *url = "https://auth.example.com/connect?flow=42&step=1";
+  JsonObject *verdict = NULL;
+
+  mc_test_env_set_script (env, "open\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  handle = elicit (client, "Example Files", url);
+  g_assert_true (g_str_has_prefix (handle, "/io/github/mcp_consent/Broker/request/"));
+  g_assert_cmpuint (wait_response (client, handle, &action, NULL), ==, 0);
+  g_assert_cmpstr (action, ==, "accept");
+
+  /* The browser got exactly the URL, as one argument. */
+  browser = mc_test_env_wait_browser (env);
+  g_assert_cmpstr (browser, ==, "https://auth.example.com/connect?flow=42&step=1\n");
+
+  /* What the dialog was shown. */
+  prompt = mc_test_env_wait_record (env, 0);
+  g_assert_cmpstr (record_string (prompt, "event"), ==, "prompt");
+  g_assert_cmpstr (record_string (prompt, "url"), ==, url);
+  g_assert_cmpstr (record_string (prompt, "server_name"), ==, "Example Files");
+  g_assert_cmpstr (record_string (prompt, "server_url"), ==, "https://mcp.example.com/mcp");
+  g_assert_cmpstr (record_string (prompt, "message"), ==, "Please sign in to continue.");
+  g_assert_cmpstr (record_string (prompt, "app_kind"), ==, "unverified");
+  g_assert_nonnull (record_string (prompt, "app_path"));
+  g_assert_false (json_object_get_boolean_member (prompt, "can_remember"));
+  verdict = json_object_get_object_member (prompt, "verdict");
+  g_assert_cmpstr (json_object_get_string_member (verdict, "risk"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (verdict, "registrable_domain"), ==, "example.com");
+
+  /* Then the "finish in your browser" notice. */
+  opened = mc_test_env_wait_record (env, 1);
+  g_assert_cmpstr (record_string (opened, "event"), ==, "opened");
+  g_assert_cmpstr (record_string (opened, "id"), ==, record_string (prompt, "id"));
+}
+
+static void
+test_decline_and_dismiss (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autofree char *declined = NULL;
+  g_autofree char *dismissed = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *browser = NULL;
+
+  mc_test_env_set_script (env, "decline\ndismiss\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  declined = elicit (client, "Example", "https://example.com/a");
+  g_assert_cmpuint (wait_response (client, declined, &action, NULL), ==, 1);
+  g_assert_cmpstr (action, ==, "decline");
+  g_clear_pointer (&action, g_free);
+
+  dismissed = elicit (client, "Example", "https://example.com/b");
+  g_assert_cmpuint (wait_response (client, dismissed, &action, &reason), ==, 2);
+  g_assert_cmpstr (action, ==, "cancel");
+  g_assert_cmpstr (reason, ==, "dismissed");
+
+  browser = mc_test_env_read_browser_log (env);
+  g_assert_cmpstr (browser, ==, "");
+}
+
+static void
+test_blocked_url_shows_nothing (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  const char *blocked[] = {
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "file:///etc/passwd",
+    "http://example.com/plain-http",
+    "https://user:pass@example.com/",
+    "https://exa\u202Emple.com/",
+    "not a url",
+  };
+
+  mc_test_env_set_script (env, "open\nopen\nopen\nopen\nopen\nopen\nopen\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (blocked); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *handle = elicit_full (client, server_dict ("Example", NULL), blocked[i], "", NULL, &error);
+
+      g_test_message ("%s", blocked[i]);
+      g_assert_null (handle);
+      g_assert_error (error, MC_ERROR, MC_ERROR_URL_BLOCKED);
+    }
+
+  /* Nothing was shown and nothing opened. */
+  g_assert_cmpuint (mc_test_env_count_records (env), ==, 0);
+  {
+    g_autofree char *browser = mc_test_env_read_browser_log (env);
+    g_assert_cmpstr (browser, ==, "");
+  }
+}
+
+static void
+expect_invalid (Client     *client,
+                GVariant   *server,
+                const char *url,
+                const char *message,
+                GVariant   *options,
+                const char *what)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *handle = elicit_full (client, server, url, message, options, &error);
+
+  g_test_message ("Bad input: %s", what);
+  g_assert_null (handle);
+  g_assert_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT);
+}
+
+static GVariant *
+options_one (const char *key,
+             GVariant   *value)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  g_variant_builder_add (&builder, "{sv}", key, value);
+  return g_variant_builder_end (&builder);
+}
+
+static void
+test_bad_arguments (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autofree char *long_message = g_strnfill (16385, 'm');
+  g_autofree char *long_name = g_strnfill (257, 'n');
+  g_autofree char *long_id = g_strnfill (257, 'i');
+  g_autofree char *ok_handle = NULL;
+  g_autofree char *action = NULL;
+  const char *url = "https://example.com/";
+
+  mc_test_env_set_script (env, "decline\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  expect_invalid (client, options_one ("name", g_variant_new_int32 (7)), url, "", NULL, "server name of the wrong type");
+  expect_invalid (client, g_variant_new ("a{sv}", NULL), url, "", NULL, "no server name");
+  expect_invalid (client, server_dict ("", NULL), url, "", NULL, "empty server name");
+  expect_invalid (client, server_dict (long_name, NULL), url, "", NULL, "oversized server name");
+  expect_invalid (client, server_dict ("Bank\u202Eevil", NULL), url, "", NULL, "bidi override in the name");
+  expect_invalid (client, server_dict ("Line\nbreak", NULL), url, "", NULL, "newline in the name");
+  expect_invalid (client, server_dict ("Example", "ftp://files.example.com/"), url, "", NULL, "server url scheme");
+  expect_invalid (client, server_dict ("Example", "not a url"), url, "", NULL, "server url garbage");
+  expect_invalid (client, server_dict ("Example", NULL), url, long_message, NULL, "oversized message");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("handle_token", g_variant_new_string ("../../evil")), "bad handle_token");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("handle_token", g_variant_new_string ("")), "empty handle_token");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("handle_token", g_variant_new_uint32 (3)), "handle_token of the wrong type");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("timeout", g_variant_new_uint32 (0)), "zero timeout");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("timeout", g_variant_new_uint32 (100000)), "huge timeout");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("timeout", g_variant_new_string ("5")), "timeout of the wrong type");
+  expect_invalid (client, server_dict ("Example", NULL), url, "",
+                  options_one ("elicitation_id", g_variant_new_string (long_id)), "oversized elicitation id");
+
+  /* None of that showed anything, and the daemon still serves. */
+  g_assert_cmpuint (mc_test_env_count_records (env), ==, 0);
+  ok_handle = elicit (client, "Example", url);
+  g_assert_cmpuint (wait_response (client, ok_handle, &action, NULL), ==, 1);
+  g_assert_cmpstr (action, ==, "decline");
+}
+
+static void
+test_handle_token_gives_predictable_path (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *sender = NULL;
+  g_autofree char *expected = NULL;
+
+  mc_test_env_set_script (env, "hang\nhang\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  sender = g_strdup (g_dbus_connection_get_unique_name (client->connection) + 1);
+  g_strdelimit (sender, ".", '_');
+  expected = g_strdup_printf ("/io/github/mcp_consent/Broker/request/%s/my_token_1", sender);
+
+  handle = elicit_full (client, server_dict ("Example", NULL), "https://example.com/", "",
+                        options_one ("handle_token", g_variant_new_string ("my_token_1")), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (handle, ==, expected);
+
+  /* Reusing a pending token still works, at another path. */
+  second = elicit_full (client, server_dict ("Example", NULL), "https://example.com/", "",
+                        options_one ("handle_token", g_variant_new_string ("my_token_1")), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (second, !=, expected);
+  g_assert_true (g_str_has_prefix (second, expected));
+}
+
+static void
+test_close_only_by_owner (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) owner = NULL;
+  g_autoptr(Client) intruder = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) shown = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *next = NULL;
+  g_autofree char *action = NULL;
+
+  mc_test_env_set_script (env, "hang\ndecline\n");
+  mc_test_env_start_daemon (env);
+  owner = client_new (env);
+  intruder = client_new (env);
+
+  handle = elicit (owner, "Example", "https://example.com/");
+  shown = mc_test_env_wait_record (env, 0);
+
+  reply = g_dbus_connection_call_sync (intruder->connection, BUS_NAME, handle, REQUEST_IFACE, "Close",
+                                       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (reply);
+  g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED);
+  g_clear_error (&error);
+  /* Still on screen. */
+  g_assert_cmpuint (mc_test_env_count_records (env), ==, 1);
+
+  reply = g_dbus_connection_call_sync (owner->connection, BUS_NAME, handle, REQUEST_IFACE, "Close",
+                                       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  dismissed = mc_test_env_wait_record (env, 1);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+  g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (shown, "id"));
+
+  /* The next prompt takes the screen; the closed one never answers. */
+  next = elicit (owner, "Example", "https://example.com/next");
+  g_assert_cmpuint (wait_response (owner, next, &action, NULL), ==, 1);
+  g_assert_false (g_hash_table_contains (owner->responses, handle));
+}
+
+static void
+test_response_is_unicast (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) owner = NULL;
+  g_autoptr(Client) observer = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *second = NULL;
+
+  mc_test_env_set_script (env, "decline\ndecline\n");
+  mc_test_env_start_daemon (env);
+  owner = client_new (env);
+  observer = client_new (env);
+
+  handle = elicit (owner, "Example", "https://example.com/");
+  wait_response (owner, handle, NULL, NULL);
+  /* The observer's own request is answered after the owner's; by then the
+   * owner's Response would have reached it too, were it broadcast. */
+  second = elicit (observer, "Example", "https://example.com/2");
+  wait_response (observer, second, NULL, NULL);
+  g_assert_false (g_hash_table_contains (observer->responses, handle));
+}
+
+static void
+test_completion (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autoptr(Client) other_process = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autofree char *handle = NULL;
+  gboolean matched = TRUE;
+
+  mc_test_env_set_script (env, "open\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+  other_process = client_new (env);
+
+  handle = elicit_full (client, server_dict ("Example", NULL), "https://example.com/connect", "",
+                        options_one ("elicitation_id", g_variant_new_string ("550e8400-e29b")), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (wait_response (client, handle, NULL, NULL), ==, 0);
+  prompt = mc_test_env_wait_record (env, 0);
+  expect_record (env, 1, "opened");
+
+  /* Unknown ids and other servers are ignored, as MCP requires. */
+  reply = call (client, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Example", NULL), "nope"), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &matched);
+  g_assert_false (matched);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  reply = call (client, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Other", NULL), "550e8400-e29b"), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &matched);
+  g_assert_false (matched);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* The same program identity may complete it from another connection. */
+  reply = call (other_process, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Example", NULL), "550e8400-e29b"), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &matched);
+  g_assert_true (matched);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  dismissed = mc_test_env_wait_record (env, 2);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+  g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (prompt, "id"));
+
+  /* Already completed: ignored. */
+  reply = call (client, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Example", NULL), "550e8400-e29b"), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &matched);
+  g_assert_false (matched);
+}
+
+static void
+test_caller_vanishes_mid_prompt (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) leaving = NULL;
+  g_autoptr(Client) staying = NULL;
+  g_autoptr(JsonObject) shown = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autoptr(JsonObject) next = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *queued = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *action = NULL;
+
+  mc_test_env_set_script (env, "hang\ndecline\n");
+  mc_test_env_start_daemon (env);
+  leaving = client_new (env);
+  staying = client_new (env);
+
+  first = elicit (leaving, "Example", "https://example.com/first");
+  shown = mc_test_env_wait_record (env, 0);
+  queued = elicit (leaving, "Example", "https://example.com/queued");
+  other = elicit (staying, "Example", "https://example.com/other");
+
+  g_dbus_connection_close_sync (leaving->connection, NULL, NULL);
+
+  /* Its prompt goes away, its queued one is never shown, the other
+   * caller's prompt is next. */
+  dismissed = mc_test_env_wait_record (env, 1);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+  g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (shown, "id"));
+  next = mc_test_env_wait_record (env, 2);
+  g_assert_cmpstr (record_string (next, "url"), ==, "https://example.com/other");
+  g_assert_cmpuint (wait_response (staying, other, &action, NULL), ==, 1);
+}
+
+static void
+test_prompter_crash_cancels_and_recovers (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autofree char *crashed = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *reason = NULL;
+
+  mc_test_env_set_script (env, "crash\nopen\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  crashed = elicit (client, "Example", "https://example.com/crash");
+  g_assert_cmpuint (wait_response (client, crashed, &action, &reason), ==, 2);
+  g_assert_cmpstr (action, ==, "cancel");
+  g_assert_cmpstr (reason, ==, "prompter-failed");
+  g_clear_pointer (&action, g_free);
+
+  /* A new dialog process serves the next prompt. */
+  after = elicit (client, "Example", "https://example.com/after");
+  g_assert_cmpuint (wait_response (client, after, &action, NULL), ==, 0);
+  g_assert_cmpstr (action, ==, "accept");
+}
+
+static void
+test_missing_prompter_cancels (void)
+{
+  g_autoptr(McTestEnv) env = NULL;
+  g_autoptr(Client) client = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *reason = NULL;
+
+  env = mc_test_env_new (MC_TEST_ENV_NONE);
+  mc_test_env_setenv (env, "MCP_CONSENT_PROMPTER", "/nonexistent/mcp-consent-prompter");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  handle = elicit (client, "Example", "https://example.com/");
+  g_assert_cmpuint (wait_response (client, handle, NULL, &reason), ==, 2);
+  g_assert_cmpstr (reason, ==, "prompter-failed");
+}
+
+static void
+test_timeout_cancels (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *reason = NULL;
+
+  mc_test_env_set_script (env, "hang\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  handle = elicit_full (client, server_dict ("Example", NULL), "https://example.com/", "",
+                        options_one ("timeout", g_variant_new_uint32 (1)), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (wait_response (client, handle, &action, &reason), ==, 2);
+  g_assert_cmpstr (action, ==, "cancel");
+  g_assert_cmpstr (reason, ==, "timeout");
+  dismissed = mc_test_env_wait_record (env, 1);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+}
+
+static void
+test_busy_after_eight (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) greedy = NULL;
+  g_autoptr(Client) other = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ninth = NULL;
+  g_autofree char *others = NULL;
+
+  mc_test_env_set_script (env, "hang\n");
+  mc_test_env_start_daemon (env);
+  greedy = client_new (env);
+  other = client_new (env);
+
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *handle = elicit (greedy, "Example", "https://example.com/");
+      g_assert_nonnull (handle);
+    }
+
+  ninth = elicit_full (greedy, server_dict ("Example", NULL), "https://example.com/", "", NULL, &error);
+  g_assert_null (ninth);
+  g_assert_error (error, MC_ERROR, MC_ERROR_BUSY);
+
+  /* The cap is per caller. */
+  others = elicit (other, "Example", "https://example.com/");
+  g_assert_nonnull (others);
+}
+
+static void
+test_queue_is_fair (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) a = NULL;
+  g_autoptr(Client) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *holder = NULL;
+  const char *expected[] = { "a2", "b1", "a3", "b2", "a4" };
+  GPtrArray *handles = NULL;
+
+  /* The first prompt holds the screen until its timeout while the rest
+   * queue up; then each is declined in the order shown. */
+  mc_test_env_set_script (env, "hang\ndecline\ndecline\ndecline\ndecline\ndecline\n");
+  mc_test_env_start_daemon (env);
+  a = client_new (env);
+  b = client_new (env);
+  handles = g_ptr_array_new_with_free_func (g_free);
+
+  holder = elicit_full (a, server_dict ("Example", NULL), "https://example.com/a1", "",
+                        options_one ("timeout", g_variant_new_uint32 (2)), &error);
+  g_assert_no_error (error);
+  expect_record (env, 0, "prompt");
+
+  g_ptr_array_add (handles, elicit (a, "Example", "https://example.com/a2"));
+  g_ptr_array_add (handles, elicit (a, "Example", "https://example.com/a3"));
+  g_ptr_array_add (handles, elicit (a, "Example", "https://example.com/a4"));
+  g_ptr_array_add (handles, elicit (b, "Example", "https://example.com/b1"));
+  g_ptr_array_add (handles, elicit (b, "Example", "https://example.com/b2"));
+
+  /* Record 1 is the timed-out a1 going away; then one prompt each. */
+  expect_record (env, 1, "dismissed");
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr(JsonObject) record = mc_test_env_wait_record (env, 2 + i);
+      g_autofree char *url = g_strconcat ("https://example.com/", expected[i], NULL);
+
+      g_assert_cmpstr (record_string (record, "event"), ==, "prompt");
+      g_assert_cmpstr (record_string (record, "url"), ==, url);
+    }
+  g_ptr_array_unref (handles);
+}
+
+static void
+test_check_url_and_status (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) verdict = NULL;
+  g_autoptr(GVariant) status = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *risk = NULL;
+  const char *version = NULL;
+  guint32 pending = 99;
+
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  reply = call (client, "CheckUrl", g_variant_new ("(s@a{sv})", "https://xn--pple-43d.com/login",
+                                                   server_dict ("Example", "https://mcp.example.com/")), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@a{sv})", &verdict);
+  g_assert_true (g_variant_lookup (verdict, "risk", "&s", &risk));
+  g_assert_cmpstr (risk, ==, "danger");
+  g_clear_pointer (&reply, g_variant_unref);
+
+  reply = call (client, "CheckUrl", g_variant_new ("(s@a{sv})", "https://example.com/",
+                                                   options_one ("url", g_variant_new_int32 (1))), &error);
+  g_assert_null (reply);
+  g_assert_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  reply = call (client, "GetStatus", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@a{sv})", &status);
+  g_assert_true (g_variant_lookup (status, "daemon_version", "&s", &version));
+  g_assert_cmpstr (version, ==, PACKAGE_VERSION);
+  g_assert_true (g_variant_lookup (status, "pending_prompts", "u", &pending));
+  g_assert_cmpuint (pending, ==, 0);
+}
+
+static void
+test_sigterm_answers_waiting_callers (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *reason = NULL;
+
+  mc_test_env_set_script (env, "hang\n");
+  mc_test_env_start_daemon (env);
+  client = client_new (env);
+
+  handle = elicit (client, "Example", "https://example.com/");
+  expect_record (env, 0, "prompt");
+
+  g_subprocess_send_signal (env->daemon, SIGTERM);
+  g_assert_cmpuint (wait_response (client, handle, NULL, &reason), ==, 2);
+  g_assert_cmpstr (reason, ==, "broker-exit");
+  mc_test_wait_subprocess (env->daemon);
+  g_assert_true (g_subprocess_get_if_exited (env->daemon));
+  g_assert_cmpint (g_subprocess_get_exit_status (env->daemon), ==, 0);
+}
+
+static void
+test_replace (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(GSubprocessLauncher) launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) replacement = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *first = NULL;
+
+  mc_test_env_start_daemon (env);
+  first = env->daemon;
+
+  replacement = g_subprocess_launcher_spawn (launcher, &error,
+                                             mc_test_build_path ("MC_TEST_DAEMON"), "--replace", NULL);
+  g_assert_no_error (error);
+
+  /* The old one leaves cleanly when its name is taken. */
+  mc_test_wait_subprocess (first);
+  g_assert_true (g_subprocess_get_if_exited (first));
+  g_assert_cmpint (g_subprocess_get_exit_status (first), ==, 0);
+  g_clear_object (&env->daemon);
+
+  env->daemon = g_steal_pointer (&replacement);
+  g_assert_cmpuint (mc_test_env_get_daemon_pid (env), ==,
+                    (guint32)g_ascii_strtoull (g_subprocess_get_identifier (env->daemon), NULL, 10));
+}
+
+static void
+test_version_option (void)
+{
+  g_autoptr(GSubprocess) daemon = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *expected = g_strdup_printf ("mcp-consentd %s\n", PACKAGE_VERSION);
+
+  daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                             mc_test_build_path ("MC_TEST_DAEMON"), "--version", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (daemon, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, expected);
+  g_assert_cmpint (g_subprocess_get_exit_status (daemon), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  /* Registers the error names, so replies map to McError codes. */
+  (void) MC_ERROR;
+
+  g_test_add_func ("/broker/open-accepts-and-launches-browser", test_open_accepts_and_launches_browser);
+  g_test_add_func ("/broker/decline-and-dismiss", test_decline_and_dismiss);
+  g_test_add_func ("/broker/blocked-url-shows-nothing", test_blocked_url_shows_nothing);
+  g_test_add_func ("/broker/bad-arguments", test_bad_arguments);
+  g_test_add_func ("/broker/handle-token", test_handle_token_gives_predictable_path);
+  g_test_add_func ("/broker/close-only-by-owner", test_close_only_by_owner);
+  g_test_add_func ("/broker/response-is-unicast", test_response_is_unicast);
+  g_test_add_func ("/broker/completion", test_completion);
+  g_test_add_func ("/broker/caller-vanishes", test_caller_vanishes_mid_prompt);
+  g_test_add_func ("/broker/prompter-crash", test_prompter_crash_cancels_and_recovers);
+  g_test_add_func ("/broker/missing-prompter", test_missing_prompter_cancels);
+  g_test_add_func ("/broker/timeout", test_timeout_cancels);
+  g_test_add_func ("/broker/busy-after-eight", test_busy_after_eight);
+  g_test_add_func ("/broker/queue-is-fair", test_queue_is_fair);
+  g_test_add_func ("/broker/check-url-and-status", test_check_url_and_status);
+  g_test_add_func ("/broker/sigterm", test_sigterm_answers_waiting_callers);
+  g_test_add_func ("/broker/replace", test_replace);
+  g_test_add_func ("/broker/version", test_version_option);
+
+  return g_test_run ();
+}

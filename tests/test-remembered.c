@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "mc-remembered.h"
+
+static char *
+state_path (void)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_state_dir (), "mcp-consent", NULL);
+
+  return g_build_filename (dir, "remembered.json", NULL);
+}
+
+static void
+on_saved (GObject      *source_object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (mc_remembered_save_finish (MC_REMEMBERED (source_object), result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+save_and_wait (McRemembered *remembered)
+{
+  gboolean done = FALSE;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  mc_remembered_save_async (remembered, NULL, on_saved, &done);
+  while (!done)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+test_remembered_lookup_rules (void)
+{
+  g_autofree char *path = state_path ();
+  g_autoptr(McRemembered) remembered = mc_remembered_new (path);
+  const char *id = NULL;
+
+  id = mc_remembered_add (remembered, "flatpak:org.example.App", "org.example.App",
+                          "Calendar", "https://mcp.example.com/mcp", "example.com", MC_URL_RISK_OK);
+  g_assert_nonnull (id);
+
+  g_assert_cmpstr (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Calendar",
+                                         "https://mcp.example.com/mcp", "example.com", MC_URL_RISK_OK), ==, id);
+  /* Bound to the app, the server and the domain. */
+  g_assert_null (mc_remembered_lookup (remembered, "flatpak:org.example.Other", "Calendar",
+                                       "https://mcp.example.com/mcp", "example.com", MC_URL_RISK_OK));
+  g_assert_null (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Mail",
+                                       "https://mcp.example.com/mcp", "example.com", MC_URL_RISK_OK));
+  g_assert_null (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Calendar",
+                                       "https://evil.example.net/mcp", "example.com", MC_URL_RISK_OK));
+  g_assert_null (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Calendar",
+                                       "https://mcp.example.com/mcp", "example.org", MC_URL_RISK_OK));
+  /* An "ok" decision does not cover a URL with a warning, nor a danger. */
+  g_assert_null (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Calendar",
+                                       "https://mcp.example.com/mcp", "example.com", MC_URL_RISK_CAUTION));
+  g_assert_null (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Calendar",
+                                       "https://mcp.example.com/mcp", "example.com", MC_URL_RISK_DANGER));
+
+  /* Adding the same decision again returns the same entry. */
+  g_assert_cmpstr (mc_remembered_add (remembered, "flatpak:org.example.App", "org.example.App",
+                                      "Calendar", "https://mcp.example.com/mcp", "example.com",
+                                      MC_URL_RISK_OK), ==, id);
+  g_assert_cmpuint (mc_remembered_get_n_entries (remembered), ==, 1);
+}
+
+static void
+test_remembered_persists (void)
+{
+  g_autofree char *path = state_path ();
+  g_autoptr(McRemembered) first = mc_remembered_new (path);
+  g_autoptr(McRemembered) second = NULL;
+  g_autoptr(McRemembered) third = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autofree char *id = NULL;
+  const char *domain = NULL;
+  GStatBuf buf;
+
+  id = g_strdup (mc_remembered_add (first, "host-app:org.example.Editor", "org.example.Editor",
+                                    "Files", NULL, "files.example.org", MC_URL_RISK_CAUTION));
+  save_and_wait (first);
+
+  /* Private to the user: the file says which apps use which servers. */
+  g_assert_cmpint (g_stat (path, &buf), ==, 0);
+  g_assert_cmpint (buf.st_mode & 0777, ==, 0600);
+
+  second = mc_remembered_new (path);
+  g_assert_cmpstr (mc_remembered_lookup (second, "host-app:org.example.Editor", "Files", NULL,
+                                         "files.example.org", MC_URL_RISK_CAUTION), ==, id);
+  list = g_variant_ref_sink (mc_remembered_list (second, "host-app:org.example.Editor"));
+  g_assert_cmpuint (g_variant_n_children (list), ==, 1);
+  {
+    g_autoptr(GVariant) entry = g_variant_get_child_value (list, 0);
+
+    g_assert_true (g_variant_lookup (entry, "domain", "&s", &domain));
+    g_assert_cmpstr (domain, ==, "files.example.org");
+  }
+  g_clear_pointer (&list, g_variant_unref);
+  list = g_variant_ref_sink (mc_remembered_list (second, "flatpak:org.example.Other"));
+  g_assert_cmpuint (g_variant_n_children (list), ==, 0);
+
+  g_assert_true (mc_remembered_forget (second, id));
+  g_assert_false (mc_remembered_forget (second, id));
+  save_and_wait (second);
+
+  third = mc_remembered_new (path);
+  g_assert_cmpuint (mc_remembered_get_n_entries (third), ==, 0);
+}
+
+static void
+test_remembered_corrupt_file_set_aside (void)
+{
+  g_autofree char *path = state_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(McRemembered) remembered = NULL;
+  g_autoptr(GDir) listing = NULL;
+  const char *name = NULL;
+  gboolean found_aside = FALSE;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, "{\"version\": 1, \"entries\": [{\"id\": 42}]}", -1, NULL));
+
+  g_test_expect_message ("mcp-consentd", G_LOG_LEVEL_WARNING, "*damaged*moved it to*");
+  remembered = mc_remembered_new (path);
+  g_test_assert_expected_messages ();
+
+  /* Nothing remembered, but nothing lost either: the file is kept aside. */
+  g_assert_cmpuint (mc_remembered_get_n_entries (remembered), ==, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  listing = g_dir_open (dir, 0, NULL);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    found_aside |= g_str_has_prefix (name, "remembered.json.corrupt-");
+  g_assert_true (found_aside);
+}
+
+static void
+test_remembered_refuses_danger_from_disk (void)
+{
+  g_autofree char *path = state_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(McRemembered) remembered = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path,
+                                      "{\"version\": 1, \"entries\": [{\"id\": \"x\", \"identity\": \"flatpak:a.b\","
+                                      " \"server_name\": \"s\", \"domain\": \"d.example\", \"risk\": \"danger\"}]}",
+                                      -1, NULL));
+
+  g_test_expect_message ("mcp-consentd", G_LOG_LEVEL_WARNING, "*never remembered*");
+  remembered = mc_remembered_new (path);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (mc_remembered_get_n_entries (remembered), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/remembered/lookup-rules", test_remembered_lookup_rules);
+  g_test_add_func ("/remembered/persists", test_remembered_persists);
+  g_test_add_func ("/remembered/corrupt-file-set-aside", test_remembered_corrupt_file_set_aside);
+  g_test_add_func ("/remembered/refuses-danger-from-disk", test_remembered_refuses_danger_from_disk);
+
+  return g_test_run ();
+}
