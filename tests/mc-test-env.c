@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -668,4 +670,182 @@ mc_test_env_run_cli (McTestEnv   *env,
 
   g_assert_true (g_subprocess_get_if_exited (cli));
   return g_subprocess_get_exit_status (cli);
+}
+
+static void G_GNUC_NULL_TERMINATED
+add_args (GPtrArray  *args,
+          const char *first,
+          ...)
+{
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, g_strdup (arg));
+  va_end (ap);
+}
+
+/**
+ * mc_test_env_spawn_in_flatpak:
+ * @env: a #McTestEnv
+ * @app_id: the app id its /.flatpak-info names
+ * @error: return location for a #GError
+ * @first_arg: the program, then its arguments, %NULL-terminated
+ *
+ * Runs a program the way Flatpak would run an app, as far as the broker
+ * can tell: inside bwrap, in its own PID namespace, with a /.flatpak-info
+ * naming @app_id.  The test's directory (with the bus socket) and the
+ * installed prefix are visible inside.
+ *
+ * Returns: (transfer full): the process, stdout and stderr piped
+ */
+GSubprocess *
+mc_test_env_spawn_in_flatpak (McTestEnv   *env,
+                              const char  *app_id,
+                              GError     **error,
+                              const char  *first_arg,
+                              ...)
+{
+  static const char * const top_dirs[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *flatpak_info = NULL;
+  const char *prefix = mc_test_build_path ("MC_TEST_PREFIX");
+  const char *build_root = mc_test_build_path ("MC_TEST_BUILD_ROOT");
+  int info_pipe[2] = { -1, -1 };
+  va_list ap;
+
+  flatpak_info = g_strdup_printf ("[Application]\n"
+                                  "name=%s\n"
+                                  "runtime=runtime/org.gnome.Platform/x86_64/47\n"
+                                  "\n"
+                                  "[Instance]\n"
+                                  "instance-id=%u\n",
+                                  app_id, g_random_int ());
+  /* Flatpak hands bwrap the file on a descriptor; so do we. */
+  g_assert_no_errno (pipe (info_pipe));
+  g_assert_cmpint (write (info_pipe[1], flatpak_info, strlen (flatpak_info)), ==, strlen (flatpak_info));
+  close (info_pipe[1]);
+
+  add_args (args,
+            "bwrap",
+            "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--die-with-parent", "--new-session",
+            "--ro-bind", "/usr", "/usr",
+            "--ro-bind", "/etc", "/etc",
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--ro-bind-data", "3", "/.flatpak-info",
+            "--bind", env->dir, env->dir,
+            "--ro-bind", prefix, prefix,
+            "--ro-bind", build_root, build_root,
+            NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (top_dirs); i++)
+    {
+      g_autofree char *path = g_build_filename ("/", top_dirs[i], NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL)
+        add_args (args, "--symlink", target, path, NULL);
+      else if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        add_args (args, "--ro-bind", path, path, NULL);
+    }
+  g_ptr_array_add (args, g_strdup ("--"));
+
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+
+  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_take_fd (launcher, info_pipe[0], 3);
+  return g_subprocess_launcher_spawnv (launcher, (const char * const *)args->pdata, error);
+}
+
+/**
+ * mc_test_env_write_desktop_file:
+ * @env: a #McTestEnv
+ * @app_id: an app id
+ * @name: its display name
+ *
+ * Installs `APPID.desktop` in the test's data dir, as Flatpak exports it.
+ *
+ * Returns: (transfer full): the file's path
+ */
+char *
+mc_test_env_write_desktop_file (McTestEnv  *env,
+                                const char *app_id,
+                                const char *name)
+{
+  g_autofree char *basename = g_strconcat (app_id, ".desktop", NULL);
+  char *path = g_build_filename (env->dir, "data", "applications", basename, NULL);
+  g_autofree char *contents = g_strdup_printf ("[Desktop Entry]\n"
+                                               "Type=Application\n"
+                                               "Name=%s\n"
+                                               "Exec=true\n"
+                                               "Icon=%s\n",
+                                               name, app_id);
+
+  write_file (path, contents);
+  return path;
+}
+
+static gboolean
+installed_is_current (const char *installed,
+                      const char *built)
+{
+  GStatBuf installed_stat;
+  GStatBuf built_stat;
+
+  if (g_stat (installed, &installed_stat) != 0)
+    return FALSE;
+  if (g_stat (built, &built_stat) != 0)
+    return TRUE;
+  return installed_stat.st_mtime >= built_stat.st_mtime;
+}
+
+/**
+ * mc_test_ensure_installed:
+ *
+ * End-to-end tests use the installed prefix, as a user's session would.
+ * When the prefix lives in the build directory (the README's test command
+ * sets it up so), a stale or missing installation is brought up to date
+ * under a lock; otherwise the test fails and says what to run.
+ */
+void
+mc_test_ensure_installed (void)
+{
+  const char *prefix = mc_test_build_path ("MC_TEST_PREFIX");
+  const char *build_root = mc_test_build_path ("MC_TEST_BUILD_ROOT");
+  g_autofree char *installed_daemon = g_build_filename (prefix, "libexec", "mcp-consentd", NULL);
+  g_autofree char *installed_cli = g_build_filename (prefix, "bin", "mcp-consent", NULL);
+  g_autofree char *service = g_build_filename (prefix, "share", "dbus-1", "services",
+                                               BUS_NAME ".service", NULL);
+  g_autofree char *lock_path = g_build_filename (build_root, "test-install.lock", NULL);
+  g_autoptr(GSubprocess) install = NULL;
+  g_autoptr(GError) error = NULL;
+  int lock_fd = -1;
+
+  if (installed_is_current (installed_daemon, mc_test_build_path ("MC_TEST_DAEMON")) &&
+      installed_is_current (installed_cli, mc_test_build_path ("MC_TEST_CLI")) &&
+      g_file_test (service, G_FILE_TEST_EXISTS))
+    return;
+
+  if (!g_str_has_prefix (prefix, build_root))
+    g_error ("The installed prefix %s is missing or older than the build; "
+             "run “meson install -C %s” (end-to-end tests use the installed broker)",
+             prefix, build_root);
+
+  lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_no_errno (lock_fd);
+  g_assert_no_errno (flock (lock_fd, LOCK_EX));
+
+  install = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error,
+                              "meson", "install", "-C", build_root, "--no-rebuild", "--quiet", NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (install, NULL, &error);
+  g_assert_no_error (error);
+
+  close (lock_fd);
 }

@@ -74,6 +74,15 @@ int              mc_test_env_run_cli             (McTestEnv       *env,
                                                   char           **out_stderr,
                                                   const char      *first_arg,
                                                   ...) G_GNUC_NULL_TERMINATED;
+GSubprocess     *mc_test_env_spawn_in_flatpak    (McTestEnv       *env,
+                                                  const char      *app_id,
+                                                  GError         **error,
+                                                  const char      *first_arg,
+                                                  ...) G_GNUC_NULL_TERMINATED;
+char            *mc_test_env_write_desktop_file  (McTestEnv       *env,
+                                                  const char      *app_id,
+                                                  const char      *name);
+void             mc_test_ensure_installed        (void);
 void             mc_test_wait_subprocess         (GSubprocess     *subprocess);
 void             mc_test_wait_until              (gboolean       (*condition) (gpointer user_data),
                                                   gpointer         user_data,
