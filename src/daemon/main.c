@@ -11,6 +11,7 @@
 
 #include "mc-broker.h"
 #include "mc-error.h"
+#include "mc-log.h"
 
 /* Exit with failure if the name is not ours within this time, so a stuck
  * activation does not leave a daemon nobody can reach. */
@@ -160,8 +161,7 @@ main (int   argc,
       return EXIT_SUCCESS;
     }
 
-  if (opt_verbose)
-    g_log_set_debug_enabled (TRUE);
+  mc_log_init (opt_verbose);
 
   /* Registers the io.github.mcp_consent.Error names. */
   (void) MC_ERROR;
