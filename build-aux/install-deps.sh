@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+#
+# Installs the Debian 12 packages needed to build (and, with "test", to run
+# the test suite). Uses apt-get directly as root, or through sudo.
+set -eu
+
+build_packages="
+  meson ninja-build pkg-config gcc gettext
+  libglib2.0-dev libglib2.0-bin libgtk-4-dev libsoup-3.0-dev libjson-glib-dev libsecret-1-dev
+  desktop-file-utils appstream dbus
+"
+# The test suite starts its own dbus-daemon, Xvfb and bwrap sandboxes, and
+# drives the dialog with XTEST key presses; clang builds the fuzzers.
+test_packages="
+  dbus-daemon xvfb xauth xdotool bubblewrap clang libclang-rt-14-dev
+"
+
+packages=$build_packages
+if [ "${1:-}" = test ]; then
+  packages="$packages $test_packages"
+fi
+
+missing=""
+for package in $packages; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $package"
+  fi
+done
+
+if [ -z "$missing" ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=""
+elif command -v sudo >/dev/null 2>&1; then
+  as_root="sudo"
+else
+  echo "install-deps: these packages are missing and neither root nor sudo is available:$missing" >&2
+  exit 1
+fi
+
+echo "install-deps: installing$missing"
+$as_root apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -q --no-install-recommends $missing
