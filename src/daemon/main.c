@@ -101,12 +101,20 @@ on_name_lost (GDBusConnection *connection,
 {
   Daemon *daemon = user_data;
 
+  /* GDBus passes no connection when it could not connect, or when the
+   * bus went away (the session ends). */
+  if (connection == NULL && daemon->broker == NULL)
+    {
+      g_printerr ("mcp-consentd: cannot connect to the session bus\n");
+      quit (daemon, EXIT_FAILURE);
+      return;
+    }
+
   if (connection == NULL)
-    g_printerr ("mcp-consentd: no session bus\n");
+    g_message ("The session bus went away; exiting");
   else
     g_message ("Lost the name %s (replaced, or another instance runs); exiting", name);
-
-  quit (daemon, daemon->broker != NULL && connection != NULL ? EXIT_SUCCESS : EXIT_FAILURE);
+  quit (daemon, EXIT_SUCCESS);
 }
 
 static gboolean
