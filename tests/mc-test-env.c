@@ -317,6 +317,19 @@ name_has_owner (gpointer user_data)
 }
 
 /**
+ * mc_test_env_wait_for_daemon:
+ * @env: a #McTestEnv
+ *
+ * Waits until the broker's name has an owner (or the daemon the test
+ * started died).
+ */
+void
+mc_test_env_wait_for_daemon (McTestEnv *env)
+{
+  mc_test_wait_until (name_has_owner, env, "the daemon to own its name");
+}
+
+/**
  * mc_test_env_start_daemon:
  * @env: a #McTestEnv
  *
@@ -332,7 +345,7 @@ mc_test_env_start_daemon (McTestEnv *env)
   env->daemon = g_subprocess_launcher_spawn (launcher, &error,
                                              mc_test_build_path ("MC_TEST_DAEMON"), "--verbose", NULL);
   g_assert_no_error (error);
-  mc_test_wait_until (name_has_owner, env, "the daemon to own its name");
+  mc_test_env_wait_for_daemon (env);
   g_assert_nonnull (g_subprocess_get_identifier (env->daemon));
 }
 
@@ -689,6 +702,7 @@ add_args (GPtrArray  *args,
  * mc_test_env_spawn_in_flatpak:
  * @env: a #McTestEnv
  * @app_id: the app id its /.flatpak-info names
+ * @flags: flags for the process (pipes)
  * @error: return location for a #GError
  * @first_arg: the program, then its arguments, %NULL-terminated
  *
@@ -697,12 +711,13 @@ add_args (GPtrArray  *args,
  * naming @app_id.  The test's directory (with the bus socket) and the
  * installed prefix are visible inside.
  *
- * Returns: (transfer full): the process, stdout and stderr piped
+ * Returns: (transfer full): the bwrap process
  */
 GSubprocess *
-mc_test_env_spawn_in_flatpak (McTestEnv   *env,
-                              const char  *app_id,
-                              GError     **error,
+mc_test_env_spawn_in_flatpak (McTestEnv         *env,
+                              const char        *app_id,
+                              GSubprocessFlags   flags,
+                              GError           **error,
                               const char  *first_arg,
                               ...)
 {
@@ -758,7 +773,7 @@ mc_test_env_spawn_in_flatpak (McTestEnv   *env,
   va_end (ap);
   g_ptr_array_add (args, NULL);
 
-  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = mc_test_env_new_launcher (env, flags);
   g_subprocess_launcher_take_fd (launcher, info_pipe[0], 3);
   return g_subprocess_launcher_spawnv (launcher, (const char * const *)args->pdata, error);
 }

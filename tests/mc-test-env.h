@@ -56,6 +56,7 @@ void             mc_test_env_setenv              (McTestEnv       *env,
 GSubprocessLauncher *mc_test_env_new_launcher    (McTestEnv       *env,
                                                   GSubprocessFlags flags);
 void             mc_test_env_start_daemon        (McTestEnv       *env);
+void             mc_test_env_wait_for_daemon     (McTestEnv       *env);
 guint32          mc_test_env_get_daemon_pid      (McTestEnv       *env);
 GDBusConnection *mc_test_env_connect             (McTestEnv       *env);
 void             mc_test_env_set_script          (McTestEnv       *env,
@@ -76,6 +77,7 @@ int              mc_test_env_run_cli             (McTestEnv       *env,
                                                   ...) G_GNUC_NULL_TERMINATED;
 GSubprocess     *mc_test_env_spawn_in_flatpak    (McTestEnv       *env,
                                                   const char      *app_id,
+                                                  GSubprocessFlags flags,
                                                   GError         **error,
                                                   const char      *first_arg,
                                                   ...) G_GNUC_NULL_TERMINATED;

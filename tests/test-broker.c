@@ -787,6 +787,50 @@ test_replace (void)
 }
 
 static void
+test_sandboxed_daemon_sees_unknown_callers (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) first = NULL;
+  g_autoptr(JsonObject) second = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) entries = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *action = NULL;
+
+  /* The daemon in its own PID namespace, as inside a Flatpak: the process
+   * ids the bus reports name nothing it can look at. */
+  mc_test_env_set_script (env, "open-always\ndecline\n");
+  env->daemon = mc_test_env_spawn_in_flatpak (env, "io.github.mcp_consent.Broker", G_SUBPROCESS_FLAGS_NONE,
+                                              &error, mc_test_build_path ("MC_TEST_DAEMON"), NULL);
+  g_assert_no_error (error);
+  mc_test_env_wait_for_daemon (env);
+  client = client_new (env);
+
+  /* It still serves, but it knows and says it cannot tell who asks. */
+  handle = elicit (client, "Example", "https://example.com/");
+  g_assert_cmpuint (wait_response (client, handle, &action, NULL), ==, 0);
+  first = mc_test_env_wait_record (env, 0);
+  g_assert_cmpstr (record_string (first, "app_kind"), ==, "unknown");
+  g_assert_null (record_string (first, "app_path"));
+  g_assert_null (record_string (first, "app_id"));
+  g_assert_false (json_object_get_boolean_member (first, "can_remember"));
+
+  /* So nothing is remembered, even if a dialog said "always". */
+  again = elicit (client, "Example", "https://example.com/");
+  g_assert_cmpuint (wait_response (client, again, NULL, NULL), ==, 1);
+  second = mc_test_env_wait_record (env, 2);
+  g_assert_cmpstr (record_string (second, "event"), ==, "prompt");
+
+  reply = call (client, "ListRemembered", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@aa{sv})", &entries);
+  g_assert_cmpuint (g_variant_n_children (entries), ==, 0);
+}
+
+static void
 test_version_option (void)
 {
   g_autoptr(GSubprocess) daemon = NULL;
@@ -829,6 +873,7 @@ main (int   argc,
   g_test_add_func ("/broker/check-url-and-status", test_check_url_and_status);
   g_test_add_func ("/broker/sigterm", test_sigterm_answers_waiting_callers);
   g_test_add_func ("/broker/replace", test_replace);
+  g_test_add_func ("/broker/sandboxed-daemon", test_sandboxed_daemon_sees_unknown_callers);
   g_test_add_func ("/broker/version", test_version_option);
 
   return g_test_run ();

@@ -9,6 +9,8 @@
 
 #include "config.h"
 
+#include <signal.h>
+
 #include "mc-test-env.h"
 
 #define ELICIT_URL "https://accounts.example.com/oauth/authorize?client_id=files&state=xyz"
@@ -223,7 +225,9 @@ run_in_flatpak (McTestEnv  *env,
   g_autoptr(GError) error = NULL;
   g_autofree char *err = NULL;
 
-  process = mc_test_env_spawn_in_flatpak (env, app_id, &error, cli, "elicit",
+  process = mc_test_env_spawn_in_flatpak (env, app_id,
+                                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                          &error, cli, "elicit",
                                           "--server-name", "Example Calendar",
                                           "--server-url", "https://mcp.example.com/mcp",
                                           "--url", url, NULL);
@@ -346,6 +350,29 @@ test_no_browser_cancels (void)
   g_assert_nonnull (json_object_get_string_member (failed, "reason"));
 }
 
+static void
+test_elicit_when_broker_crashes (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_ACTIVATION);
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  mc_test_env_set_script (env, "hang\n");
+  cli = mc_test_env_spawn_cli (env, &error, "elicit", "--server-name", "Example", "--url", ELICIT_URL, NULL);
+  g_assert_no_error (error);
+  prompt = mc_test_env_wait_record (env, 0);
+
+  /* A crash answers nobody; the client must not wait forever. */
+  g_assert_cmpint (kill (mc_test_env_get_daemon_pid (env), SIGKILL), ==, 0);
+  communicate (cli, &out, &err);
+  g_assert_cmpint (g_subprocess_get_exit_status (cli), ==, 1);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "stopped before it answered"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -363,6 +390,7 @@ main (int   argc,
   g_test_add_func ("/e2e/flatpak-caller-always-allow", test_flatpak_caller_always_allow);
   g_test_add_func ("/e2e/unverified-never-remembered", test_unverified_caller_never_remembered);
   g_test_add_func ("/e2e/no-browser-cancels", test_no_browser_cancels);
+  g_test_add_func ("/e2e/broker-crash", test_elicit_when_broker_crashes);
 
   return g_test_run ();
 }

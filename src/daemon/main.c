@@ -8,6 +8,7 @@
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mc-broker.h"
 #include "mc-error.h"
@@ -65,6 +66,38 @@ quit (Daemon *daemon,
   g_main_loop_quit (daemon->loop);
 }
 
+/* The bus reports callers by their process ids in its own PID namespace.
+ * If ours differs (inside a Flatpak, a container), those ids name nothing
+ * here — or one of our own processes — so callers cannot be inspected.
+ * Asked once, at start-up, before anyone is served. */
+static gboolean
+shares_pid_namespace_with_bus (GDBusConnection *connection)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", g_dbus_connection_get_unique_name (connection)),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    {
+      g_warning ("The bus does not say which process we are (%s); callers will not be identified",
+                 error->message);
+      return FALSE;
+    }
+
+  g_variant_get (reply, "(u)", &pid);
+  if (pid != (guint32)getpid ())
+    {
+      g_message ("The bus sees this daemon as process %u, not %d: running in a sandbox, "
+                 "callers cannot be identified", pid, (int)getpid ());
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 on_bus_acquired (GDBusConnection *connection,
                  const char      *name,
@@ -75,7 +108,8 @@ on_bus_acquired (GDBusConnection *connection,
 
   /* Exported before the name is requested: anyone who sees the name can
    * call us. */
-  daemon->broker = mc_broker_new (connection, daemon->prompter, daemon->remembered);
+  daemon->broker = mc_broker_new (connection, daemon->prompter, daemon->remembered,
+                                  shares_pid_namespace_with_bus (connection));
   if (!mc_broker_export (daemon->broker, &error))
     {
       g_printerr ("mcp-consentd: could not export the broker: %s\n", error->message);

@@ -880,14 +880,23 @@ with_caller (McBroker              *self,
                                 data);
 }
 
-/* A sandboxed app sees only what concerns it; host programs run as the
- * user, whom the broker serves, and see everything. */
+/* Programs on the host run as the user, whom the broker serves, and see
+ * everything; a sandboxed app, or a caller the broker cannot identify,
+ * sees only what concerns it. */
 static const char *
 visible_identity (McCallerInfo *caller)
 {
-  if (mc_caller_info_get_kind (caller) == MC_CALLER_KIND_FLATPAK)
-    return mc_caller_info_get_identity_key (caller);
-  return NULL;
+  switch (mc_caller_info_get_kind (caller))
+    {
+    case MC_CALLER_KIND_HOST_APP:
+    case MC_CALLER_KIND_UNVERIFIED:
+      return NULL;
+
+    case MC_CALLER_KIND_FLATPAK:
+    case MC_CALLER_KIND_UNKNOWN:
+    default:
+      return mc_caller_info_get_identity_key (caller);
+    }
 }
 
 static void
@@ -1150,13 +1159,16 @@ mc_broker_init (McBroker *self)
  * @connection: the session bus
  * @prompter: how to reach the dialog
  * @remembered: the "always allow" decisions
+ * @can_see_callers: whether callers' processes can be inspected (see
+ *   mc_peer_tracker_new())
  *
  * Returns: (transfer full): the broker, not yet exported
  */
 McBroker *
 mc_broker_new (GDBusConnection  *connection,
                McPrompterClient *prompter,
-               McRemembered     *remembered)
+               McRemembered     *remembered,
+               gboolean          can_see_callers)
 {
   McBroker *self = NULL;
 
@@ -1168,7 +1180,7 @@ mc_broker_new (GDBusConnection  *connection,
   self->connection = g_object_ref (connection);
   self->prompter = g_object_ref (prompter);
   self->remembered = g_object_ref (remembered);
-  self->peers = mc_peer_tracker_new (connection);
+  self->peers = mc_peer_tracker_new (connection, can_see_callers);
 
   g_signal_connect (self->peers, "peer-vanished", G_CALLBACK (on_peer_vanished), self);
   g_signal_connect (self->prompter, "answered", G_CALLBACK (on_prompter_answered), self);

@@ -22,7 +22,8 @@ G_DECLARE_FINAL_TYPE (McBroker, mc_broker, MC, BROKER, McDbusBroker1Skeleton)
 
 McBroker *mc_broker_new             (GDBusConnection   *connection,
                                      McPrompterClient  *prompter,
-                                     McRemembered      *remembered);
+                                     McRemembered      *remembered,
+                                     gboolean           can_see_callers);
 gboolean  mc_broker_export          (McBroker          *self,
                                      GError           **error);
 void      mc_broker_shutdown        (McBroker          *self);

@@ -141,6 +141,12 @@ mc_caller_info_new (McCallerKind  kind,
       self->identity_key = g_strdup ("host");
       break;
 
+    case MC_CALLER_KIND_UNKNOWN:
+      /* Could be anyone, a sandboxed app included: never the trusted
+       * "host", and never shared with another connection. */
+      self->identity_key = g_strconcat ("connection:", unique_name, NULL);
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -162,23 +168,50 @@ mc_caller_info_new (McCallerKind  kind,
  *
  * Returns: (transfer full): a new #McCallerInfo
  */
+static gboolean
+mc_caller_info_is_verified_kind (McCallerKind kind)
+{
+  return kind == MC_CALLER_KIND_FLATPAK || kind == MC_CALLER_KIND_HOST_APP;
+}
+
 McCallerInfo *
 mc_caller_info_new_for_testing (McCallerKind  kind,
                                 const char   *unique_name,
                                 const char   *app_id,
                                 const char   *executable)
 {
-  g_return_val_if_fail (kind == MC_CALLER_KIND_UNVERIFIED ||
+  g_return_val_if_fail (kind == MC_CALLER_KIND_UNVERIFIED || kind == MC_CALLER_KIND_UNKNOWN ||
                         _mc_caller_info_is_valid_app_id (app_id), NULL);
+  g_return_val_if_fail (kind != MC_CALLER_KIND_UNKNOWN || unique_name != NULL, NULL);
 
   return mc_caller_info_new (kind,
                              unique_name,
                              0,
-                             kind == MC_CALLER_KIND_UNVERIFIED ? NULL : app_id,
+                             mc_caller_info_is_verified_kind (kind) ? app_id : NULL,
                              NULL,
                              NULL,
                              NULL,
                              executable);
+}
+
+/**
+ * mc_caller_info_new_unknown:
+ * @unique_name: the caller's unique bus name
+ *
+ * A caller the broker cannot look at: for a broker that runs in another
+ * PID namespace than the bus, where the PIDs the bus reports name nothing
+ * (or, worse, one of the broker's own processes).
+ *
+ * Returns: (transfer full): a new #McCallerInfo of kind
+ *   %MC_CALLER_KIND_UNKNOWN
+ */
+McCallerInfo *
+mc_caller_info_new_unknown (const char *unique_name)
+{
+  g_return_val_if_fail (unique_name != NULL, NULL);
+
+  return mc_caller_info_new (MC_CALLER_KIND_UNKNOWN, unique_name, 0,
+                             NULL, NULL, NULL, NULL, NULL);
 }
 
 /* Pure helpers */
@@ -1272,7 +1305,7 @@ mc_caller_info_is_verified (McCallerInfo *self)
 {
   g_return_val_if_fail (MC_IS_CALLER_INFO (self), FALSE);
 
-  return self->kind != MC_CALLER_KIND_UNVERIFIED;
+  return mc_caller_info_is_verified_kind (self->kind);
 }
 
 const char *
@@ -1404,6 +1437,9 @@ mc_caller_kind_to_string (McCallerKind kind)
 
     case MC_CALLER_KIND_UNVERIFIED:
       return "unverified";
+
+    case MC_CALLER_KIND_UNKNOWN:
+      return "unknown";
 
     default:
       g_return_val_if_reached ("invalid");

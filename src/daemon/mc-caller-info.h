@@ -17,6 +17,9 @@ G_BEGIN_DECLS
  *   `APPID.desktop` exists
  * @MC_CALLER_KIND_UNVERIFIED: any other program; only its executable path
  *   is known, and that proves nothing
+ * @MC_CALLER_KIND_UNKNOWN: the broker cannot see the caller's process at
+ *   all, because it runs in another PID namespace than the bus (inside a
+ *   Flatpak, say); only the bus connection tells callers apart
  *
  * How much the broker knows about who called it.
  */
@@ -25,6 +28,7 @@ typedef enum
   MC_CALLER_KIND_FLATPAK,
   MC_CALLER_KIND_HOST_APP,
   MC_CALLER_KIND_UNVERIFIED,
+  MC_CALLER_KIND_UNKNOWN,
 } McCallerKind;
 
 #define MC_TYPE_CALLER_INFO (mc_caller_info_get_type ())
@@ -38,6 +42,7 @@ void          mc_caller_info_resolve_async     (GDBusConnection      *connection
                                                 gpointer              user_data);
 McCallerInfo *mc_caller_info_resolve_finish    (GAsyncResult         *result,
                                                 GError              **error);
+McCallerInfo *mc_caller_info_new_unknown       (const char           *unique_name);
 McCallerInfo *mc_caller_info_new_for_testing   (McCallerKind          kind,
                                                 const char           *unique_name,
                                                 const char           *app_id,

@@ -15,6 +15,8 @@ struct _McPeerTracker
 
   GDBusConnection *connection;
   guint            name_owner_changed_id;
+  /* FALSE when the daemon shares no PID namespace with the bus. */
+  gboolean         can_see_callers;
   /* unique name → McPeer */
   GHashTable      *peers;
 };
@@ -130,8 +132,18 @@ mc_peer_tracker_init (McPeerTracker *self)
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, mc_peer_free);
 }
 
+/**
+ * mc_peer_tracker_new:
+ * @connection: the bus connection callers arrive on
+ * @can_see_callers: whether the process ids the bus reports name processes
+ *   this daemon can inspect; if not, every caller is
+ *   %MC_CALLER_KIND_UNKNOWN
+ *
+ * Returns: (transfer full): a tracker
+ */
 McPeerTracker *
-mc_peer_tracker_new (GDBusConnection *connection)
+mc_peer_tracker_new (GDBusConnection *connection,
+                     gboolean         can_see_callers)
 {
   McPeerTracker *self = NULL;
 
@@ -139,6 +151,7 @@ mc_peer_tracker_new (GDBusConnection *connection)
 
   self = g_object_new (MC_TYPE_PEER_TRACKER, NULL);
   self->connection = g_object_ref (connection);
+  self->can_see_callers = can_see_callers;
   self->name_owner_changed_id =
     g_dbus_connection_signal_subscribe (connection,
                                         "org.freedesktop.DBus",
@@ -197,9 +210,11 @@ on_resolved (GObject      *source_object,
 
       /* Never fall back to "unverified" when the lookup fails: a caller
        * that cannot be identified is refused (polkit CVE-2021-3560). */
-      g_debug ("Could not identify caller %s: %s", data->unique_name, error->message);
-      not_allowed = g_error_new (MC_ERROR, MC_ERROR_NOT_ALLOWED,
-                                 "Could not identify the caller: %s", error->message);
+      if (g_error_matches (error, MC_ERROR, MC_ERROR_NOT_ALLOWED))
+        not_allowed = g_error_copy (error);
+      else
+        not_allowed = g_error_new (MC_ERROR, MC_ERROR_NOT_ALLOWED,
+                                   "Could not identify caller %s: %s", data->unique_name, error->message);
       g_hash_table_remove (self->peers, data->unique_name);
       fail_waiters (waiters, not_allowed);
       return;
@@ -258,6 +273,15 @@ mc_peer_tracker_lookup_async (McPeerTracker       *self,
     }
 
   peer = g_new0 (McPeer, 1);
+
+  if (!self->can_see_callers)
+    {
+      peer->info = mc_caller_info_new_unknown (unique_name);
+      g_hash_table_insert (self->peers, g_strdup (unique_name), peer);
+      g_task_return_pointer (task, g_object_ref (peer->info), g_object_unref);
+      return;
+    }
+
   peer->waiters = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (peer->waiters, g_steal_pointer (&task));
   g_hash_table_insert (self->peers, g_strdup (unique_name), peer);

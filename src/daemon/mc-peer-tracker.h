@@ -12,7 +12,8 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (McPeerTracker, mc_peer_tracker, MC, PEER_TRACKER, GObject)
 
-McPeerTracker *mc_peer_tracker_new           (GDBusConnection      *connection);
+McPeerTracker *mc_peer_tracker_new           (GDBusConnection      *connection,
+                                              gboolean              can_see_callers);
 void           mc_peer_tracker_lookup_async  (McPeerTracker        *self,
                                               const char           *unique_name,
                                               GCancellable         *cancellable,
