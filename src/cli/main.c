@@ -152,6 +152,7 @@ typedef struct
   guint          subscription;
   char          *action;
   gboolean       interrupted;
+  gboolean       broker_vanished;
 } ElicitState;
 
 static void
@@ -184,6 +185,18 @@ subscribe_response (GDBusConnection *connection,
   return g_dbus_connection_signal_subscribe (connection, BUS_NAME, REQUEST_INTERFACE, "Response",
                                              path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                              on_response, state, NULL);
+}
+
+static void
+on_broker_vanished (GDBusConnection *connection,
+                    const char      *name,
+                    gpointer         user_data)
+{
+  ElicitState *state = user_data;
+
+  /* It answers everyone before it exits; vanishing unanswered is a crash. */
+  state->broker_vanished = TRUE;
+  g_main_loop_quit (state->loop);
 }
 
 static gboolean
@@ -238,6 +251,7 @@ cmd_elicit (int    argc,
   ElicitState state = { 0 };
   guint sigint_id = 0;
   guint sigterm_id = 0;
+  guint watch_id = 0;
   int exit_status = EXIT_OK;
 
   g_option_context_set_summary (context, _("Ask the user, through the trusted dialog, whether to open a URL.\n"
@@ -298,15 +312,23 @@ cmd_elicit (int    argc,
 
   sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &state);
   sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &state);
+  watch_id = g_bus_watch_name_on_connection (connection, BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                             NULL, on_broker_vanished, &state, NULL);
 
   if (state.action == NULL)
     g_main_loop_run (state.loop);
 
+  g_bus_unwatch_name (watch_id);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   g_dbus_connection_signal_unsubscribe (connection, state.subscription);
 
-  if (state.interrupted)
+  if (state.action == NULL && state.broker_vanished)
+    {
+      print_error (_("The MCP Consent Broker stopped before it answered"));
+      exit_status = EXIT_UNREACHABLE;
+    }
+  else if (state.interrupted)
     {
       /* Withdraw the prompt rather than leave it on screen for nobody. */
       g_dbus_connection_call_sync (connection, BUS_NAME, state.handle, REQUEST_INTERFACE, "Close",
