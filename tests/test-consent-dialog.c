@@ -54,7 +54,7 @@ build_prompt (const PromptSpec *spec)
     {
       g_variant_dict_insert (&dict, "app_path", "s", "/home/user/.local/bin/agent-runner");
     }
-  else
+  else if (!g_str_equal (app_kind, "unknown"))
     {
       g_variant_dict_insert (&dict, "app_id", "s", "org.example.Assistant");
       g_variant_dict_insert (&dict, "app_name", "s", "Example Assistant");
@@ -911,6 +911,26 @@ test_unverified (Fixture       *fixture,
 }
 
 static void
+test_unknown_caller (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  PromptSpec spec = {
+    .url = "https://accounts.example.com/login",
+    .app_kind = "unknown",
+    .can_remember = TRUE,
+  };
+
+  /* A broker in a sandbox knows nothing of its callers; the dialog must
+   * say so, and never offer "always" even if asked to. */
+  fixture_show (fixture, &spec);
+  g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Unverified program");
+  g_assert_true (child_visible (fixture, "app_path_label"));
+  g_assert_cmpstr (child_text (fixture, "app_path_label"), ==,
+                   "The broker runs in a sandbox and cannot see which program this is");
+  g_assert_false (child_visible (fixture, "remember_check"));
+}
+
+static void
 test_opened_notice (Fixture       *fixture,
                     gconstpointer  data)
 {
@@ -1098,6 +1118,7 @@ main (int   argc,
   add_dialog_test ("/consent-dialog/long-url", test_long_url);
   add_dialog_test ("/consent-dialog/accessible", test_accessible);
   add_dialog_test ("/consent-dialog/unverified", test_unverified);
+  add_dialog_test ("/consent-dialog/unknown-caller", test_unknown_caller);
   add_dialog_test ("/consent-dialog/opened-notice", test_opened_notice);
   add_dialog_test ("/consent-dialog/opened-without-prompt", test_opened_without_prompt);
   add_dialog_test ("/consent-dialog/open-failed-notice", test_open_failed_notice);

@@ -594,8 +594,14 @@ apply_app (McConsentDialog *self,
       const char *path = lookup_string (prompt, "app_path");
       g_autofree char *shown_path = NULL;
 
-      shown_path = path ? mc_untrusted_text_clean (path, PATH_MAX_CHARS, MC_UNTRUSTED_TEXT_SINGLE_LINE)
-                        : g_strdup (_("Unknown program file"));
+      /* "unknown": the broker runs in a sandbox and sees no caller's
+       * process, not even its file. */
+      if (path != NULL)
+        shown_path = mc_untrusted_text_clean (path, PATH_MAX_CHARS, MC_UNTRUSTED_TEXT_SINGLE_LINE);
+      else if (g_strcmp0 (kind, "unknown") == 0)
+        shown_path = g_strdup (_("The broker runs in a sandbox and cannot see which program this is"));
+      else
+        shown_path = g_strdup (_("Unknown program file"));
 
       gtk_label_set_text (self->app_label, _("Unverified program"));
       gtk_image_set_from_icon_name (self->app_icon, "dialog-warning-symbolic");
