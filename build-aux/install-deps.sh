@@ -14,7 +14,7 @@ build_packages="
 # The test suite starts its own dbus-daemon, Xvfb and bwrap sandboxes, and
 # drives the dialog with XTEST key presses; clang builds the fuzzers.
 test_packages="
-  dbus-daemon xvfb xauth xdotool bubblewrap clang libclang-rt-14-dev
+  dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev
 "
 
 packages=$build_packages

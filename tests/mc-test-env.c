@@ -140,8 +140,10 @@ setup_xdg (McTestEnv *env)
  * @variable: an environment variable
  * @value: (nullable): its value, or %NULL to unset it
  *
- * Changes the environment of what the test starts from now on (the bus,
- * and through the bus the activated daemon; the daemon and the CLI).
+ * Changes the environment of what the test starts from now on: the bus,
+ * the daemon and the CLI; and, once the bus runs, of the services it
+ * activates, as a desktop session does with
+ * dbus-update-activation-environment (which can set, not unset).
  */
 void
 mc_test_env_setenv (McTestEnv  *env,
@@ -152,6 +154,21 @@ mc_test_env_setenv (McTestEnv  *env,
     env->envp = g_environ_setenv (env->envp, variable, value, TRUE);
   else
     env->envp = g_environ_unsetenv (env->envp, variable);
+
+  if (env->connection != NULL)
+    {
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GError) error = NULL;
+      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+
+      g_assert_nonnull (value);
+      g_variant_builder_add (&builder, "{ss}", variable, value);
+      reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                           "org.freedesktop.DBus", "UpdateActivationEnvironment",
+                                           g_variant_new ("(@a{ss})", g_variant_builder_end (&builder)),
+                                           NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+      g_assert_no_error (error);
+    }
 }
 
 static void
@@ -835,6 +852,7 @@ mc_test_ensure_installed (void)
   const char *build_root = mc_test_build_path ("MC_TEST_BUILD_ROOT");
   g_autofree char *installed_daemon = g_build_filename (prefix, "libexec", "mcp-consentd", NULL);
   g_autofree char *installed_cli = g_build_filename (prefix, "bin", "mcp-consent", NULL);
+  g_autofree char *installed_prompter = g_build_filename (prefix, "libexec", "mcp-consent-prompter", NULL);
   g_autofree char *service = g_build_filename (prefix, "share", "dbus-1", "services",
                                                BUS_NAME ".service", NULL);
   g_autofree char *lock_path = g_build_filename (build_root, "test-install.lock", NULL);
@@ -844,6 +862,7 @@ mc_test_ensure_installed (void)
 
   if (installed_is_current (installed_daemon, mc_test_build_path ("MC_TEST_DAEMON")) &&
       installed_is_current (installed_cli, mc_test_build_path ("MC_TEST_CLI")) &&
+      installed_is_current (installed_prompter, mc_test_build_path ("MC_TEST_PROMPTER")) &&
       g_file_test (service, G_FILE_TEST_EXISTS))
     return;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mc-dbus.h"
+#include "mc-test-xdotool.h"
 #include "mc-test-xvfb.h"
 #include "mc-url-verdict.h"
 
@@ -65,118 +66,6 @@ prompter_path (void)
 
   g_assert_nonnull (build_root);
   return g_build_filename (build_root, "src", "prompter", "mcp-consent-prompter", NULL);
-}
-
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  char     *stdout_text;
-} ProcessResult;
-
-static void
-communicate_cb (GObject      *source_object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  ProcessResult *process_result = user_data;
-  g_autoptr(GError) error = NULL;
-
-  process_result->ok = g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source_object), result,
-                                                             &process_result->stdout_text, NULL,
-                                                             &error);
-  g_assert_no_error (error);
-  process_result->done = TRUE;
-}
-
-/* Runs xdotool to its end, or kills it at the deadline (a --sync search
- * would otherwise wait for ever).  Returns its standard output. */
-static char *
-xdotool (int                *exit_status,
-         const char * const *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  ProcessResult result = { FALSE, FALSE, NULL };
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_MS * 1000;
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-
-  g_ptr_array_add (argv, (gpointer) "xdotool");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_newv ((const char * const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicate_cb, &result);
-  while (!result.done && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!result.done)
-    {
-      g_subprocess_force_exit (process);
-      while (!result.done)
-        g_main_context_iteration (NULL, TRUE);
-      g_source_remove (tick);
-      g_free (result.stdout_text);
-      g_error ("xdotool %s did not finish within %d ms", args[0], WAIT_TIMEOUT_MS);
-    }
-  g_source_remove (tick);
-
-  *exit_status = g_subprocess_get_exit_status (process);
-  return result.stdout_text;
-}
-
-static char *
-find_window (const char *title)
-{
-  const char * const args[] = { "search", "--sync", "--onlyvisible", "--name", title, NULL };
-  g_autofree char *output = NULL;
-  g_auto(GStrv) ids = NULL;
-  int status = -1;
-
-  output = xdotool (&status, args);
-  g_assert_cmpint (status, ==, 0);
-  ids = g_strsplit (g_strstrip (output), "\n", -1);
-  g_assert_cmpuint (g_strv_length (ids), ==, 1);
-
-  return g_strdup (ids[0]);
-}
-
-static gboolean
-window_exists (const char *title)
-{
-  const char * const args[] = { "search", "--onlyvisible", "--name", title, NULL };
-  g_autofree char *output = NULL;
-  int status = -1;
-
-  output = xdotool (&status, args);
-  return status == 0 && output != NULL && g_strstrip (output)[0] != '\0';
-}
-
-/* The keys go to whatever has the X input focus: make that the prompter's
- * window first. */
-static void
-press_keys_in (const char *window,
-               const char *keys)
-{
-  g_auto(GStrv) split = g_strsplit (keys, " ", -1);
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  const char * const focus[] = { "windowfocus", "--sync", window, NULL };
-  g_autofree char *output = NULL;
-  g_auto(GStrv) args = NULL;
-  int status = -1;
-
-  output = xdotool (&status, focus);
-  g_assert_cmpint (status, ==, 0);
-  g_clear_pointer (&output, g_free);
-
-  g_strv_builder_add_many (builder, "key", "--clearmodifiers", "--delay", "20", NULL);
-  g_strv_builder_addv (builder, (const char **) split);
-  args = g_strv_builder_end (builder);
-  output = xdotool (&status, (const char * const *) args);
-  g_assert_cmpint (status, ==, 0);
 }
 
 static void
@@ -424,9 +313,9 @@ test_escape_dismisses (Fixture       *fixture,
   g_autofree char *window = NULL;
 
   show_prompt (fixture, "p-escape", "https://accounts.example.com/login", "Escape Test Server");
-  window = find_window ("Open a link for Escape Test Server");
+  window = mc_test_xdotool_find_window ("Open a link for Escape Test Server");
 
-  press_keys_in (window, "Escape");
+  mc_test_xdotool_press_keys (window, "Escape");
   wait_until (fixture->answers->len > 0);
   g_assert_cmpuint (fixture->answers->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (fixture->answers, 0), ==, "p-escape dismiss");
@@ -439,12 +328,12 @@ test_return_answers_nothing (Fixture       *fixture,
   g_autofree char *window = NULL;
 
   show_prompt (fixture, "p-return", "https://accounts.example.com/login", "Return Test Server");
-  window = find_window ("Open a link for Return Test Server");
+  window = mc_test_xdotool_find_window ("Open a link for Return Test Server");
 
   /* Enter answers nothing.  That is proven without waiting for a time:
    * the keys are handled in order, so if Escape's "dismiss" is the first
    * answer, the Enters before it did nothing. */
-  press_keys_in (window, "Return KP_Enter Escape");
+  mc_test_xdotool_press_keys (window, "Return KP_Enter Escape");
   wait_until (fixture->answers->len > 0);
   g_assert_cmpstr (g_ptr_array_index (fixture->answers, 0), ==, "p-return dismiss");
 }
@@ -460,7 +349,7 @@ test_keyboard_open_then_notice (Fixture       *fixture,
   guint presses = 0;
 
   show_prompt (fixture, "p-open", "https://accounts.example.com/login", "Open Test Server");
-  window = find_window ("Open a link for Open Test Server");
+  window = mc_test_xdotool_find_window ("Open a link for Open Test Server");
 
   /* Open's mnemonic does nothing while Open is locked (about a second
    * after the window gains focus); pressing it until the answer comes is
@@ -468,7 +357,7 @@ test_keyboard_open_then_notice (Fixture       *fixture,
   while (fixture->answers->len == 0)
     {
       g_assert_cmpuint (presses++, <, 100);
-      press_keys_in (window, "alt+o");
+      mc_test_xdotool_press_keys (window, "alt+o");
     }
   wait_until (fixture->answers->len > 0);
   g_assert_cmpuint (fixture->answers->len, ==, 1);
@@ -476,12 +365,12 @@ test_keyboard_open_then_notice (Fixture       *fixture,
 
   error = call (fixture, "ShowOpened", g_variant_new ("(s@a{sv})", "p-open", opened));
   g_assert_no_error (error);
-  notice = find_window ("Finish in your browser");
+  notice = mc_test_xdotool_find_window ("Finish in your browser");
   g_assert_cmpstr (notice, ==, window);
 
   error = call (fixture, "Dismiss", g_variant_new ("(s)", "p-open"));
   g_assert_no_error (error);
-  wait_until (!window_exists ("Finish in your browser"));
+  wait_until (!mc_test_xdotool_window_exists ("Finish in your browser"));
   /* The daemon took it down: no NoticeClosed, and no second answer. */
   g_assert_cmpuint (fixture->notices_closed->len, ==, 0);
   g_assert_cmpuint (fixture->answers->len, ==, 1);
@@ -499,7 +388,7 @@ test_tab_space_opens (Fixture       *fixture,
   guint presses = 0;
 
   show_prompt (fixture, "p-tab", "https://accounts.example.com/login", "Tab Test Server");
-  window = find_window ("Open a link for Tab Test Server");
+  window = mc_test_xdotool_find_window ("Open a link for Tab Test Server");
 
   /* Focus starts on the link, and the focus chain is link → Decline →
    * Open.  A locked Open cannot take the focus, so two Tabs come back to
@@ -509,7 +398,7 @@ test_tab_space_opens (Fixture       *fixture,
   while (fixture->answers->len == 0)
     {
       g_assert_cmpuint (presses++, <, 100);
-      press_keys_in (window, "Tab Tab space");
+      mc_test_xdotool_press_keys (window, "Tab Tab space");
     }
   wait_until (fixture->answers->len > 0);
   g_assert_cmpuint (fixture->answers->len, ==, 1);
@@ -531,9 +420,9 @@ test_opened_without_prompt (Fixture       *fixture,
 
   error = call (fixture, "ShowOpened", g_variant_new ("(s@a{sv})", "p-always", with_id));
   g_assert_no_error (error);
-  window = find_window ("Finish in your browser");
+  window = mc_test_xdotool_find_window ("Finish in your browser");
 
-  press_keys_in (window, "Escape");
+  mc_test_xdotool_press_keys (window, "Escape");
   wait_until (fixture->notices_closed->len > 0);
   g_assert_cmpstr (g_ptr_array_index (fixture->notices_closed, 0), ==, "p-always");
   g_assert_cmpuint (fixture->answers->len, ==, 0);
@@ -581,7 +470,7 @@ test_killed_prompter_closes_connection (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   show_prompt (fixture, "p-kill", "https://accounts.example.com/login", "Kill Test Server");
-  g_free (find_window ("Open a link for Kill Test Server"));
+  g_free (mc_test_xdotool_find_window ("Open a link for Kill Test Server"));
 
   g_subprocess_send_signal (fixture->prompter, SIGKILL);
   wait_until (fixture->closed);
@@ -611,7 +500,7 @@ test_exits_when_channel_closes (Fixture       *fixture,
                                 gconstpointer  data)
 {
   show_prompt (fixture, "p-close", "https://accounts.example.com/login", "Close Test Server");
-  g_free (find_window ("Open a link for Close Test Server"));
+  g_free (mc_test_xdotool_find_window ("Open a link for Close Test Server"));
 
   /* Even with a window up: the daemon letting go ends the prompter. */
   g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
