@@ -43,6 +43,7 @@ build_prompt (const PromptSpec *spec)
 {
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(McUrlVerdict) verdict = NULL;
+  g_autoptr(GVariant) verdict_variant = NULL;
   const char *app_kind = spec->app_kind ? spec->app_kind : "flatpak";
   const char *server_url = spec->server_url ? spec->server_url : SERVER_URL;
 
@@ -68,7 +69,8 @@ build_prompt (const PromptSpec *spec)
   g_variant_dict_insert (&dict, "url", "s", spec->url);
   if (spec->message != NULL)
     g_variant_dict_insert (&dict, "message", "s", spec->message);
-  g_variant_dict_insert_value (&dict, "verdict", mc_url_verdict_to_variant (verdict));
+  verdict_variant = mc_url_verdict_to_variant (verdict);
+  g_variant_dict_insert_value (&dict, "verdict", verdict_variant);
   g_variant_dict_insert (&dict, "can_remember", "b", spec->can_remember);
   g_variant_dict_insert (&dict, "timeout", "u", 300);
   g_variant_dict_insert (&dict, "queued", "u", spec->queued);

@@ -20,7 +20,7 @@ parse_options (const char *text)
   GVariant *variant = g_variant_parse (G_VARIANT_TYPE_VARDICT, text, NULL, NULL, &error);
 
   g_assert_no_error (error);
-  return g_variant_ref_sink (variant);
+  return variant;
 }
 
 static void

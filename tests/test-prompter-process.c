@@ -209,6 +209,7 @@ build_prompt (const char *url,
 {
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(McUrlVerdict) verdict = mc_url_verdict_new (url, "https://mcp.example.com/mcp");
+  g_autoptr(GVariant) verdict_variant = NULL;
 
   g_variant_dict_insert (&dict, "kind", "s", "url");
   g_variant_dict_insert (&dict, "app_kind", "s", "host-app");
@@ -219,7 +220,8 @@ build_prompt (const char *url,
   g_variant_dict_insert (&dict, "server_url", "s", "https://mcp.example.com/mcp");
   g_variant_dict_insert (&dict, "url", "s", url);
   g_variant_dict_insert (&dict, "message", "s", "Sign in, please.");
-  g_variant_dict_insert_value (&dict, "verdict", mc_url_verdict_to_variant (verdict));
+  verdict_variant = mc_url_verdict_to_variant (verdict);
+  g_variant_dict_insert_value (&dict, "verdict", verdict_variant);
   g_variant_dict_insert (&dict, "can_remember", "b", FALSE);
   g_variant_dict_insert (&dict, "timeout", "u", 120);
   g_variant_dict_insert (&dict, "queued", "u", 0);

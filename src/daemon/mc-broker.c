@@ -799,7 +799,8 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
 
   data = g_new0 (ElicitData, 1);
   data->self = g_object_ref (self);
-  data->invocation = g_object_ref (invocation);
+  /* The handler owns the invocation; completing it consumes that reference. */
+  data->invocation = invocation;
   data->server = g_variant_ref_sink (g_variant_dict_end (&server));
   data->url = g_strdup (url);
   data->message = g_strdup (message);
@@ -869,7 +870,7 @@ with_caller (McBroker              *self,
   CallerData *data = g_new0 (CallerData, 1);
 
   data->self = g_object_ref (self);
-  data->invocation = g_object_ref (invocation);
+  data->invocation = invocation;
   data->handler = handler;
   data->arguments = arguments != NULL ? g_variant_ref_sink (arguments) : NULL;
 
@@ -959,6 +960,7 @@ mc_broker_handle_check_url (McDbusBroker1         *object,
 {
   g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(McUrlVerdict) verdict = NULL;
+  g_autoptr(GVariant) verdict_variant = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!mc_options_filter (arg_server, check_server_keys, G_N_ELEMENTS (check_server_keys), &server, &error))
@@ -968,7 +970,8 @@ mc_broker_handle_check_url (McDbusBroker1         *object,
     }
 
   verdict = mc_url_verdict_new (url, dict_lookup_string (&server, "url"));
-  mc_dbus_broker1_complete_check_url (object, invocation, mc_url_verdict_to_variant (verdict));
+  verdict_variant = mc_url_verdict_to_variant (verdict);
+  mc_dbus_broker1_complete_check_url (object, invocation, verdict_variant);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -379,8 +379,11 @@ mc_prompt_build_details (McPrompt *self,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autofree char *server_title = NULL;
   g_autofree char *server_version = NULL;
+  g_autoptr(GVariant) verdict = NULL;
 
   g_return_val_if_fail (MC_IS_PROMPT (self), NULL);
+
+  verdict = mc_url_verdict_to_variant (self->verdict);
 
   server_title = lookup_string (self->server, "title");
   server_version = lookup_string (self->server, "version");
@@ -397,7 +400,7 @@ mc_prompt_build_details (McPrompt *self,
   add_string (&builder, "server_url", self->server_url);
   add_string (&builder, "url", self->url);
   add_string (&builder, "message", self->message);
-  g_variant_builder_add (&builder, "{sv}", "verdict", mc_url_verdict_to_variant (self->verdict));
+  g_variant_builder_add (&builder, "{sv}", "verdict", verdict);
   g_variant_builder_add (&builder, "{sv}", "can_remember",
                          g_variant_new_boolean (mc_prompt_get_can_remember (self)));
   g_variant_builder_add (&builder, "{sv}", "timeout", g_variant_new_uint32 (self->timeout_seconds));

@@ -479,10 +479,12 @@ on_notice_called (GObject      *source_object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
+  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
 
   /* Notices are best effort: the answer already went to the caller. */
-  if (!g_dbus_proxy_call_finish (G_DBUS_PROXY (source_object), result, &error))
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source_object), result, &error);
+  if (reply == NULL)
     g_warning ("The dialog could not show a notice: %s", error->message);
 }
 
