@@ -14,7 +14,8 @@ build-aux/install-deps.sh test
 
 run_suite () {
   build_dir=$1
-  shift
+  test_args=$2
+  shift 2
   # The end-to-end tests activate the installed broker: install into a
   # prefix inside the build directory.
   if [ -d "$build_dir" ]; then
@@ -24,14 +25,15 @@ run_suite () {
   fi
   meson compile -C "$build_dir"
   meson install -C "$build_dir" --no-rebuild --quiet
-  meson test -C "$build_dir" --no-rebuild --print-errorlogs
+  meson test -C "$build_dir" --no-rebuild --print-errorlogs $test_args
 }
 
 echo "== Test suite (-Dwerror=true) =="
-run_suite _build-test
+run_suite _build-test ""
 
 if [ -z "${MC_TEST_SKIP_SANITIZERS:-}" ]; then
   echo
   echo "== Test suite under AddressSanitizer and UndefinedBehaviorSanitizer =="
-  run_suite _build-asan -Db_sanitize=address,undefined -Db_lundef=false
+  # Sanitized code runs a few times slower; the deadlines stretch with it.
+  run_suite _build-asan "--timeout-multiplier 3" -Db_sanitize=address,undefined -Db_lundef=false
 fi

@@ -286,11 +286,18 @@ mc_test_env_connect (McTestEnv *env)
   return connection;
 }
 
+/* In a sanitizer build, what the daemon, the dialog and the CLI report
+ * (leaks at exit above all) goes to files in the test's directory, which
+ * the teardown reads: a report fails the test even when nobody checks the
+ * process's exit status (the bus starts the daemon, the daemon the dialog). */
+static const char * const sanitizer_variables[] = { "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS" };
+
 McTestEnv *
 mc_test_env_new (McTestEnvFlags flags)
 {
   McTestEnv *env = g_new0 (McTestEnv, 1);
   g_autoptr(GError) error = NULL;
+  g_autofree char *sanitizer_log = NULL;
 
   env->flags = flags;
   env->envp = g_get_environ ();
@@ -305,6 +312,16 @@ mc_test_env_new (McTestEnvFlags flags)
   env->record_path = g_build_filename (env->dir, "record.jsonl", NULL);
   env->browser_log = g_build_filename (env->dir, "browser.log", NULL);
   write_file (env->script_path, "");
+  sanitizer_log = g_build_filename (env->dir, "sanitizer", NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (sanitizer_variables); i++)
+    {
+      const char *old = g_environ_getenv (env->envp, sanitizer_variables[i]);
+      g_autofree char *options = g_strconcat (old != NULL ? old : "", old != NULL ? ":" : "",
+                                              "log_path=", sanitizer_log, NULL);
+
+      mc_test_env_setenv (env, sanitizer_variables[i], options);
+    }
+
   mc_test_env_setenv (env, "MCP_CONSENT_TEST_SCRIPT", env->script_path);
   mc_test_env_setenv (env, "MCP_CONSENT_TEST_RECORD", env->record_path);
   mc_test_env_setenv (env, "MCP_CONSENT_TEST_BROWSER_LOG", env->browser_log);
@@ -417,6 +434,31 @@ stop_activated_daemon (McTestEnv *env)
   mc_test_wait_until (process_gone, GINT_TO_POINTER (pid), "the activated daemon to exit");
 }
 
+static void
+check_sanitizer_reports (McTestEnv *env)
+{
+  g_autoptr(GDir) dir = g_dir_open (env->dir, 0, NULL);
+  const char *name = NULL;
+  guint reports = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *report = NULL;
+
+      if (!g_str_has_prefix (name, "sanitizer."))
+        continue;
+
+      path = g_build_filename (env->dir, name, NULL);
+      if (g_file_get_contents (path, &report, NULL, NULL))
+        g_printerr ("%s:\n%s\n", path, report);
+      reports++;
+    }
+
+  if (reports > 0)
+    g_error ("%u process(es) started by this test reported sanitizer errors or leaks (above)", reports);
+}
+
 void
 mc_test_env_free (McTestEnv *env)
 {
@@ -447,6 +489,8 @@ mc_test_env_free (McTestEnv *env)
       mc_test_wait_subprocess (env->bus);
       g_clear_object (&env->bus);
     }
+
+  check_sanitizer_reports (env);
 
   if (g_getenv ("MC_TEST_KEEP") == NULL)
     {
