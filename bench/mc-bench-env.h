@@ -47,8 +47,8 @@ void             mc_bench_env_free            (McBenchEnv       *env);
 void             mc_bench_env_setenv          (McBenchEnv       *env,
                                                const char       *variable,
                                                const char       *value);
-GSubprocessLauncher *mc_bench_env_new_launcher (McBenchEnv   *env,
-                                               GSubprocessFlags  flags);
+GSubprocessLauncher *mc_bench_env_new_launcher (McBenchEnv       *env,
+                                                   GSubprocessFlags  flags);
 GSubprocess     *mc_bench_env_spawnv          (McBenchEnv       *env,
                                                const char       *log_name,
                                                const char *const *argv,

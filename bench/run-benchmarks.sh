@@ -89,6 +89,7 @@ load_after=$(loadavg)
 {
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
   mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  # shellcheck disable=SC1091 # the running system's, not ours
   os=$(. /etc/os-release && printf '%s' "$PRETTY_NAME")
   glib=$(pkg-config --modversion glib-2.0 2>/dev/null || echo '?')
   gtk=$(pkg-config --modversion gtk4 2>/dev/null || echo '?')
@@ -104,6 +105,7 @@ load_after=$(loadavg)
   printf '| system | %s, Linux %s, GLib %s, GTK %s, xdg-desktop-portal %s |\n' \
     "$os" "$(uname -r)" "$glib" "$gtk" "$xdp"
   printf '| load average (1, 5, 15 min) | %s before, %s after |\n' "$load_before" "$load_after"
+  # shellcheck disable=SC2016 # the backquotes are Markdown
   printf '| build | %s, `--buildtype=release`, commit %s |\n\n' \
     "$(basename "$builddir")" "$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo '?')"
 
