@@ -1,0 +1,135 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+#
+# Builds a release tree and runs every benchmark, printing one Markdown
+# "Results" section (machine, date, load, each result beside its peer
+# and the ratio) for docs/benchmarks.md.
+#
+#   bench/run-benchmarks.sh [--quick] [BUILDDIR]
+#
+# BUILDDIR defaults to _build-bench in the source tree; it is configured
+# with --buildtype=release if it does not exist.  --quick takes fewer
+# samples, to check that everything runs, not to publish.  Progress and
+# each benchmark's own log go to BUILDDIR/bench-logs/; the section is
+# also written to BUILDDIR/bench-logs/results.md.
+#
+# Needs: dbus-daemon; xdg-desktop-portal (the idle-memory peer; without
+# it the daemon is measured alone); Xvfb and libxcb1-dev (the dialog
+# benchmark; without them it is skipped).
+
+set -eu
+
+quick=no
+if [ "${1-}" = "--quick" ]; then
+  quick=yes
+  shift
+fi
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${1:-"$srcdir/_build-bench"}
+logdir="$builddir/bench-logs"
+
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup --buildtype=release "$builddir" "$srcdir" >&2
+fi
+meson compile -C "$builddir" >&2
+mkdir -p "$logdir"
+
+if [ "$quick" = yes ]; then
+  verdict_args="--rounds 3 --iterations 200"
+  memory_args="--repeat 2 --settle 500 --flows 200 --rounds 2 --flow-runs 1 --checks 1000"
+  roundtrip_args="--runs 200 --warmup 20"
+  dialog_args="--runs 3"
+else
+  verdict_args=""
+  memory_args=""
+  roundtrip_args=""
+  dialog_args=""
+fi
+
+loadavg() {
+  cut -d' ' -f1-3 /proc/loadavg
+}
+
+# Runs one benchmark: stdout (Markdown) to $logdir/NAME.md, stderr to
+# $logdir/NAME.log.  Exit status 77 means "cannot run here".
+run() {
+  name=$1
+  shift
+  printf 'running %s…\n' "$name" >&2
+  status=0
+  "$builddir/bench/$name" "$@" >"$logdir/$name.md" 2>"$logdir/$name.log" || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+    printf '%s failed (exit %s); its log:\n' "$name" "$status" >&2
+    tail -n 20 "$logdir/$name.log" >&2
+    exit 1
+  fi
+  return "$status"
+}
+
+load_before=$(loadavg)
+
+# shellcheck disable=SC2086 # the argument lists are meant to split
+run bench-verdicts $verdict_args
+# shellcheck disable=SC2086
+run bench-memory $memory_args
+# shellcheck disable=SC2086
+run bench-roundtrip $roundtrip_args
+dialog=skipped
+if [ -x "$builddir/bench/bench-dialog" ]; then
+  # shellcheck disable=SC2086
+  if run bench-dialog $dialog_args; then
+    dialog=ran
+  fi
+fi
+
+load_after=$(loadavg)
+
+{
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+  mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  # shellcheck disable=SC1091 # the running system's, not ours
+  os=$(. /etc/os-release && printf '%s' "$PRETTY_NAME")
+  glib=$(pkg-config --modversion glib-2.0 2>/dev/null || echo '?')
+  gtk=$(pkg-config --modversion gtk4 2>/dev/null || echo '?')
+  xdp=$(dpkg-query -W -f '${Version}' xdg-desktop-portal 2>/dev/null || echo 'not installed')
+
+  printf '## Results\n\n'
+  if [ "$quick" = yes ]; then
+    printf '**Quick run (--quick): too few samples to publish.**\n\n'
+  fi
+  printf '| | |\n| --- | --- |\n'
+  printf '| date | %s |\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf '| machine | %s, %s CPUs, %s RAM |\n' "$cpu" "$(nproc)" "$mem"
+  printf '| system | %s, Linux %s, GLib %s, GTK %s, xdg-desktop-portal %s |\n' \
+    "$os" "$(uname -r)" "$glib" "$gtk" "$xdp"
+  printf '| load average (1, 5, 15 min) | %s before, %s after |\n' "$load_before" "$load_after"
+  # shellcheck disable=SC2016 # the backquotes are Markdown
+  printf '| build | %s, `--buildtype=release`, commit %s |\n\n' \
+    "$(basename "$builddir")" "$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+  # bench-verdicts prints plain text; it becomes a table row here.
+  awk '
+    /^baseline/ { for (i = 1; i <= NF; i++) if ($i == "µs/URL") baseline = $(i - 1) }
+    /^verdict / { for (i = 1; i <= NF; i++) if ($i == "µs/URL") verdict = $(i - 1) }
+    /^ratio/ { ratio = $NF }
+    /^longest/ { longest = $(NF - 1); match($0, /\([0-9]+ bytes\)/); bytes = substr($0, RSTART + 1, RLENGTH - 8) }
+    /^corpus/ { corpus = $0 }
+    END {
+      print "### URL verdicts (in-process, median round)\n"
+      print "| | verdict | baseline: `g_uri_parse` + `soup_tld_get_base_domain` | ratio | target |"
+      print "| --- | ---: | ---: | ---: | --- |"
+      printf "| per URL, mixed corpus | %s µs | %s µs | %s | ≤ 20 µs |\n", verdict, baseline, ratio
+      printf "| longest allowed URL (%s bytes) | %s µs | | | ≤ 20 µs |\n\n", bytes, longest
+      printf "%s.\n\n", corpus
+    }' "$logdir/bench-verdicts.md"
+
+  cat "$logdir/bench-memory.md"
+  cat "$logdir/bench-roundtrip.md"
+  if [ "$dialog" = ran ]; then
+    cat "$logdir/bench-dialog.md"
+  else
+    printf '### Request → dialog on screen\n\nNot run: Xvfb or libxcb1-dev is missing.\n\n'
+  fi
+} | tee "$logdir/results.md"
