@@ -14,9 +14,9 @@
 # each benchmark's own log go to BUILDDIR/bench-logs/; the section is
 # also written to BUILDDIR/bench-logs/results.md.
 #
-# Needs: dbus-daemon; xdg-desktop-portal (the idle-memory peer; without
-# it the daemon is measured alone); Xvfb and libxcb1-dev (the dialog
-# benchmark; without them it is skipped).
+# Installs what it needs (build-aux/install-deps.sh bench): dbus-daemon,
+# xdg-desktop-portal (the idle-memory peer), Xvfb and libxcb1-dev (the
+# dialog benchmark).
 
 set -eu
 
@@ -29,6 +29,8 @@ fi
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:-"$srcdir/_build-bench"}
 logdir="$builddir/bench-logs"
+
+"$srcdir/build-aux/install-deps.sh" bench >&2
 
 if [ ! -f "$builddir/build.ninja" ]; then
   meson setup --buildtype=release "$builddir" "$srcdir" >&2

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
 #
-# Installs the Debian 12 packages needed to build (and, with "test", to run
-# the test suite). Uses apt-get directly as root, or through sudo.
+# Installs the Debian 12 packages needed to build (and, with "test" or
+# "bench", to run the tests or the benchmarks). Uses apt-get directly as
+# root, or through sudo.
 set -eu
 
 build_packages="
@@ -17,10 +18,18 @@ test_packages="
   dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev
 "
 
+# The benchmarks measure xdg-desktop-portal beside the daemon, and watch
+# for the dialog's window with XCB.
+bench_packages="
+  dbus-daemon xvfb xauth xdg-desktop-portal libxcb1-dev
+"
+
 packages=$build_packages
-if [ "${1:-}" = test ]; then
-  packages="$packages $test_packages"
-fi
+case "${1:-}" in
+  test) packages="$packages $test_packages" ;;
+  bench) packages="$packages $bench_packages" ;;
+  *) ;;
+esac
 
 missing=""
 for package in $packages; do

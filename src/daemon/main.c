@@ -13,6 +13,7 @@
 #include "mc-broker.h"
 #include "mc-error.h"
 #include "mc-log.h"
+#include "mc-uri-opener.h"
 
 /* Exit with failure if the name is not ours within this time, so a stuck
  * activation does not leave a daemon nobody can reach. */
@@ -187,6 +188,10 @@ main (int   argc,
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+
+  /* The daemon's own helper for opening a URL (see mc-uri-opener.c). */
+  if (argc == 2 && g_str_equal (argv[1], MC_URI_OPENER_OPTION))
+    return mc_uri_opener_run_child ();
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("MCP Consent Broker: the trusted consent service for MCP clients."));

@@ -12,6 +12,7 @@
 #include "mc-prompt.h"
 #include "mc-request.h"
 #include "mc-text.h"
+#include "mc-uri-opener.h"
 #include "mc-url-verdict.h"
 
 #define MAX_PARENT_WINDOW_LENGTH 256
@@ -445,7 +446,7 @@ on_browser_launched (GObject      *source_object,
   if (self->shut_down || mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENING)
     return;
 
-  if (!g_app_info_launch_default_for_uri_finish (result, &error))
+  if (!mc_uri_opener_open_finish (result, &error))
     {
       g_warning ("Could not open %s in a browser: %s",
                  mc_url_verdict_get_host (mc_prompt_get_verdict (prompt)), error->message);
@@ -488,8 +489,7 @@ open_in_browser (McBroker *self,
 
   /* GIO's default handler for the scheme — the OpenURI portal inside
    * Flatpak: no shell, no web view, nothing the caller can script. */
-  g_app_info_launch_default_for_uri_async (mc_prompt_get_url (prompt), NULL, NULL,
-                                           on_browser_launched, data);
+  mc_uri_opener_open_async (mc_prompt_get_url (prompt), NULL, on_browser_launched, data);
 }
 
 /* The dialog {{{1 */
