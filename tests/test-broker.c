@@ -831,6 +831,36 @@ test_sandboxed_daemon_sees_unknown_callers (void)
 }
 
 static void
+test_open_uri_child_checks_its_input (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  const char *inputs[] = { "javascript:alert(1)\n", "", "file:///etc/passwd" };
+
+  /* The helper the daemon runs to open a URL is a program anyone can
+   * start: it refuses what the daemon would never ask for. */
+  for (gsize i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr(GSubprocess) child = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *err = NULL;
+
+      child = g_subprocess_launcher_spawn (launcher, &error, mc_test_build_path ("MC_TEST_DAEMON"), "--open-uri", NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (child, inputs[i], NULL, NULL, &err, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 1);
+      g_assert_cmpstr (err, !=, "");
+    }
+
+  {
+    g_autofree char *browser = mc_test_env_read_browser_log (env);
+    g_assert_cmpstr (browser, ==, "");
+  }
+}
+
+static void
 test_version_option (void)
 {
   g_autoptr(GSubprocess) daemon = NULL;
@@ -874,6 +904,7 @@ main (int   argc,
   g_test_add_func ("/broker/sigterm", test_sigterm_answers_waiting_callers);
   g_test_add_func ("/broker/replace", test_replace);
   g_test_add_func ("/broker/sandboxed-daemon", test_sandboxed_daemon_sees_unknown_callers);
+  g_test_add_func ("/broker/open-uri-child", test_open_uri_child_checks_its_input);
   g_test_add_func ("/broker/version", test_version_option);
 
   return g_test_run ();
