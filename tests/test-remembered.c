@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "mc-remembered.h"
+#include "mc-remembered-private.h"
 
 static char *
 state_path (void)
@@ -166,6 +167,47 @@ test_remembered_refuses_danger_from_disk (void)
   g_assert_cmpuint (mc_remembered_get_n_entries (remembered), ==, 0);
 }
 
+/* The parser without the file: all or nothing, and what it loads is
+ * what a save writes back. */
+static void
+test_remembered_load_from_data (void)
+{
+  static const char good[] =
+    "{\"version\": 1, \"entries\": ["
+    "{\"id\": \"a\", \"identity\": \"flatpak:org.example.App\", \"app_id\": \"org.example.App\","
+    " \"server_name\": \"Calendar\", \"server_url\": \"https://mcp.example.com/mcp\","
+    " \"domain\": \"example.com\", \"risk\": \"caution\", \"created\": 1700000000}]}";
+  static const char bad_second[] =
+    "{\"version\": 1, \"entries\": ["
+    "{\"id\": \"a\", \"identity\": \"host\", \"server_name\": \"s\", \"domain\": \"d\", \"risk\": \"ok\"},"
+    "{\"id\": \"b\", \"identity\": \"host\", \"server_name\": \"s\", \"domain\": \"d\", \"risk\": \"bad\"}]}";
+  g_autoptr(McRemembered) remembered = g_object_new (MC_TYPE_REMEMBERED, NULL);
+  g_autoptr(McRemembered) reloaded = g_object_new (MC_TYPE_REMEMBERED, NULL);
+  g_autoptr(McRemembered) damaged = g_object_new (MC_TYPE_REMEMBERED, NULL);
+  g_autoptr(GBytes) saved = NULL;
+  g_autoptr(GBytes) resaved = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (_mc_remembered_load_from_data (remembered, good, strlen (good), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (mc_remembered_get_n_entries (remembered), ==, 1);
+  g_assert_cmpstr (mc_remembered_lookup (remembered, "flatpak:org.example.App", "Calendar",
+                                         "https://mcp.example.com/mcp", "example.com",
+                                         MC_URL_RISK_CAUTION), ==, "a");
+
+  saved = _mc_remembered_serialize (remembered);
+  g_assert_true (_mc_remembered_load_from_data (reloaded, g_bytes_get_data (saved, NULL),
+                                                g_bytes_get_size (saved), &error));
+  g_assert_no_error (error);
+  resaved = _mc_remembered_serialize (reloaded);
+  g_assert_true (g_bytes_equal (saved, resaved));
+
+  /* The first entry was fine, but the file is damaged: none is kept. */
+  g_assert_false (_mc_remembered_load_from_data (damaged, bad_second, strlen (bad_second), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_cmpuint (mc_remembered_get_n_entries (damaged), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -176,6 +218,7 @@ main (int   argc,
   g_test_add_func ("/remembered/persists", test_remembered_persists);
   g_test_add_func ("/remembered/corrupt-file-set-aside", test_remembered_corrupt_file_set_aside);
   g_test_add_func ("/remembered/refuses-danger-from-disk", test_remembered_refuses_danger_from_disk);
+  g_test_add_func ("/remembered/load-from-data", test_remembered_load_from_data);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "mc-remembered.h"
+#include "mc-remembered-private.h"
 
 #define FORMAT_VERSION 1
 
@@ -157,16 +158,35 @@ entry_from_json (JsonNode  *node,
   return entry;
 }
 
-static gboolean
-parse (McRemembered  *self,
-       const char    *contents,
-       gsize          length,
-       GError       **error)
+/**
+ * _mc_remembered_load_from_data:
+ * @self: an empty #McRemembered
+ * @contents: (array length=length): what the state file holds
+ * @length: length of @contents in bytes
+ * @error: a location for a #GError, or %NULL
+ *
+ * Parses the state file's contents into @self.  All or nothing: a damaged
+ * entry fails the whole file, so a half-read file never grants anything.
+ *
+ * Returns: %TRUE if @contents was loaded; %FALSE with @error set, and @self
+ *   still empty, otherwise
+ */
+gboolean
+_mc_remembered_load_from_data (McRemembered  *self,
+                               const char    *contents,
+                               gsize          length,
+                               GError       **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = NULL;
   JsonObject *root = NULL;
   JsonArray *entries = NULL;
 
+  g_return_val_if_fail (MC_IS_REMEMBERED (self), FALSE);
+  g_return_val_if_fail (self->entries->len == 0, FALSE);
+  g_return_val_if_fail (contents != NULL || length == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, contents, length, error))
     return FALSE;
 
@@ -253,7 +273,7 @@ mc_remembered_new (const char *path)
       return g_steal_pointer (&self);
     }
 
-  if (!parse (self, contents, length, &error))
+  if (!_mc_remembered_load_from_data (self, contents, length, &error))
     set_aside (path, error);
 
   return g_steal_pointer (&self);
@@ -470,14 +490,22 @@ mc_remembered_get_n_entries (McRemembered *self)
   return self->entries->len;
 }
 
-static GBytes *
-serialize (McRemembered *self)
+/**
+ * _mc_remembered_serialize:
+ * @self: a #McRemembered
+ *
+ * Returns: (transfer full): what mc_remembered_save_async() writes
+ */
+GBytes *
+_mc_remembered_serialize (McRemembered *self)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   char *text = NULL;
   gsize length = 0;
+
+  g_return_val_if_fail (MC_IS_REMEMBERED (self), NULL);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");
@@ -566,7 +594,7 @@ start_save (McRemembered *self)
   if (g_mkdir_with_parents (g_file_peek_path (parent), 0700) != 0)
     g_debug ("Could not create %s: %s", g_file_peek_path (parent), g_strerror (errno));
 
-  bytes = serialize (self);
+  bytes = _mc_remembered_serialize (self);
   self->dirty = FALSE;
   self->saving = TRUE;
   self->inflight_waiters = g_steal_pointer (&self->pending_waiters);
