@@ -873,6 +873,40 @@ static const FlatpakCase flatpak_cases[] = {
   { "not-regular", NULL, NULL },
 };
 
+/* The same metadata, parsed without a sandbox. */
+static void
+test_flatpak_info (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (flatpak_cases); i++)
+    {
+      const FlatpakCase *c = &flatpak_cases[i];
+      g_autofree char *app_id = NULL;
+      g_autofree char *instance_id = NULL;
+      g_autoptr(GError) error = NULL;
+      gboolean parsed;
+
+      if (c->flatpak_info == NULL)
+        continue;
+
+      g_test_message ("Case %s", c->name);
+      parsed = _mc_caller_info_parse_flatpak_info (c->flatpak_info, &app_id, &instance_id, &error);
+      if (c->app_id == NULL)
+        {
+          g_assert_false (parsed);
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          g_assert_null (app_id);
+          g_assert_null (instance_id);
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_true (parsed);
+          g_assert_cmpstr (app_id, ==, c->app_id);
+          g_assert_cmpstr (instance_id, ==, c->instance_id);
+        }
+    }
+}
+
 /* The sandbox minus its payload: host /usr read-only, the usual merged-/usr
  * links (or binds where the host has real directories), fresh /proc and
  * /dev, and its own PID, IPC, UTS and network namespaces, like Flatpak. */
@@ -1043,6 +1077,7 @@ main (int   argc,
   g_test_add_func ("/caller-info/desktop-lookup", test_desktop_lookup);
   g_test_add_func ("/caller-info/host-app-from-cgroup", test_host_app_from_cgroup);
   g_test_add_func ("/caller-info/new-for-testing", test_new_for_testing);
+  g_test_add_func ("/caller-info/flatpak-info", test_flatpak_info);
 
   g_test_add ("/caller-info/unverified", Fixture, NULL,
               fixture_setup, test_unverified, fixture_teardown);

@@ -756,20 +756,81 @@ check_pidfd_alive (int       pidfd,
   return TRUE;
 }
 
+/**
+ * _mc_caller_info_parse_flatpak_info:
+ * @contents: what the caller's `/.flatpak-info` holds, up to a NUL
+ * @out_app_id: (out) (optional): the app id, valid for
+ *   _mc_caller_info_is_valid_app_id()
+ * @out_instance_id: (out) (optional): the instance id, never empty
+ * @error: a location for a #GError, or %NULL
+ *
+ * Reads the app id and instance id from a Flatpak sandbox's metadata.
+ * Pure, so it can be tested and fuzzed without a sandbox.
+ *
+ * Returns: whether @contents names a valid app and an instance
+ */
+gboolean
+_mc_caller_info_parse_flatpak_info (const char  *contents,
+                                    char       **out_app_id,
+                                    char       **out_instance_id,
+                                    GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *app_id = NULL;
+  g_autofree char *instance_id = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *group;
+
+  g_return_val_if_fail (contents != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_NONE, &local_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "Could not parse the caller's .flatpak-info: %s",
+                   local_error->message);
+      return FALSE;
+    }
+
+  /* A runtime run on its own ("flatpak run org.gnome.Sdk") is as sandboxed
+   * as an app; like xdg-desktop-portal we name it by the runtime. */
+  group = g_key_file_has_group (key_file, "Runtime") ? "Runtime" : "Application";
+
+  app_id = g_key_file_get_string (key_file, group, "name", NULL);
+  if (!_mc_caller_info_is_valid_app_id (app_id))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "The caller's .flatpak-info has no valid [%s] name", group);
+      return FALSE;
+    }
+
+  instance_id = g_key_file_get_string (key_file, "Instance", "instance-id", NULL);
+  if (instance_id == NULL || instance_id[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "The caller's .flatpak-info has no instance id");
+      return FALSE;
+    }
+
+  if (out_app_id != NULL)
+    *out_app_id = g_steal_pointer (&app_id);
+  if (out_instance_id != NULL)
+    *out_instance_id = g_steal_pointer (&instance_id);
+
+  return TRUE;
+}
+
 static McCallerInfo *
 inspect_flatpak_info (int          info_fd,
                       const char  *unique_name,
                       guint32      pid,
                       GError     **error)
 {
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autofree char *contents = NULL;
   g_autofree char *app_id = NULL;
   g_autofree char *instance_id = NULL;
   g_autofree char *name = NULL;
   g_autofree char *icon = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *group;
   struct stat st;
 
   if (fstat (info_fd, &st) != 0)
@@ -789,33 +850,8 @@ inspect_flatpak_info (int          info_fd,
   if (contents == NULL)
     return NULL;
 
-  if (!g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_NONE, &local_error))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Could not parse the caller's .flatpak-info: %s",
-                   local_error->message);
-      return NULL;
-    }
-
-  /* A runtime run on its own ("flatpak run org.gnome.Sdk") is as sandboxed
-   * as an app; like xdg-desktop-portal we name it by the runtime. */
-  group = g_key_file_has_group (key_file, "Runtime") ? "Runtime" : "Application";
-
-  app_id = g_key_file_get_string (key_file, group, "name", NULL);
-  if (!_mc_caller_info_is_valid_app_id (app_id))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "The caller's .flatpak-info has no valid [%s] name", group);
-      return NULL;
-    }
-
-  instance_id = g_key_file_get_string (key_file, "Instance", "instance-id", NULL);
-  if (instance_id == NULL || instance_id[0] == '\0')
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "The caller's .flatpak-info has no instance id");
-      return NULL;
-    }
+  if (!_mc_caller_info_parse_flatpak_info (contents, &app_id, &instance_id, error))
+    return NULL;
 
   _mc_caller_info_lookup_desktop_app (app_id, &name, &icon);
 
