@@ -208,6 +208,38 @@ test_remembered_load_from_data (void)
   g_assert_cmpuint (mc_remembered_get_n_entries (damaged), ==, 0);
 }
 
+/* Loads @contents through the file, as the daemon does at start-up, and
+ * expects it set aside with a warning that matches @reason. */
+static void
+assert_set_aside (const char *contents,
+                  gsize       length,
+                  const char *reason)
+{
+  g_autofree char *path = state_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *pattern = g_strdup_printf ("*damaged*%s*moved it to*", reason);
+  g_autoptr(McRemembered) remembered = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, length, NULL));
+
+  g_test_expect_message ("mcp-consentd", G_LOG_LEVEL_WARNING, pattern);
+  remembered = mc_remembered_new (path);
+  g_test_assert_expected_messages ();
+
+  g_assert_cmpuint (mc_remembered_get_n_entries (remembered), ==, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* Found by fuzz-remembered: json-glib parses an empty file to no root,
+ * which the parser passed on to a json-glib check that raised a critical. */
+static void
+test_remembered_empty_file (void)
+{
+  assert_set_aside ("", 0, "empty");
+  assert_set_aside (" \n\t", 3, "empty");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -219,6 +251,7 @@ main (int   argc,
   g_test_add_func ("/remembered/corrupt-file-set-aside", test_remembered_corrupt_file_set_aside);
   g_test_add_func ("/remembered/refuses-danger-from-disk", test_remembered_refuses_danger_from_disk);
   g_test_add_func ("/remembered/load-from-data", test_remembered_load_from_data);
+  g_test_add_func ("/remembered/empty-file", test_remembered_empty_file);
 
   return g_test_run ();
 }

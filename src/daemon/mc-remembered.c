@@ -178,6 +178,7 @@ _mc_remembered_load_from_data (McRemembered  *self,
                                GError       **error)
 {
   g_autoptr(JsonParser) parser = NULL;
+  JsonNode *root_node = NULL;
   JsonObject *root = NULL;
   JsonArray *entries = NULL;
 
@@ -190,12 +191,21 @@ _mc_remembered_load_from_data (McRemembered  *self,
   if (!json_parser_load_from_data (parser, contents, length, error))
     return FALSE;
 
-  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  /* json-glib parses an empty or all-blank file without error, to no
+   * root at all; a file cut short by a crash or a full disk can be that. */
+  root_node = json_parser_get_root (parser);
+  if (root_node == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the file is empty");
+      return FALSE;
+    }
+
+  if (!JSON_NODE_HOLDS_OBJECT (root_node))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the top level is not an object");
       return FALSE;
     }
-  root = json_node_get_object (json_parser_get_root (parser));
+  root = json_node_get_object (root_node);
 
   if (json_object_get_int_member_with_default (root, "version", 0) != FORMAT_VERSION)
     {
