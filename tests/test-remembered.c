@@ -240,6 +240,32 @@ test_remembered_empty_file (void)
   assert_set_aside (" \n\t", 3, "empty");
 }
 
+/* json-glib's integer getters raise a critical on an object or an array,
+ * and make a number up from anything else (fuzz-remembered found
+ * "version": {}; the same call read "created"). */
+static void
+test_remembered_non_integer_numbers (void)
+{
+  static const char * const files[] = {
+    "{\"version\": {}, \"entries\": []}",
+    "{\"version\": [1], \"entries\": []}",
+    "{\"version\": 1.0, \"entries\": []}",
+    "{\"version\": true, \"entries\": []}",
+    "{\"version\": 1, \"entries\": [{\"id\": \"a\", \"identity\": \"host\", \"server_name\": \"s\","
+    " \"domain\": \"d\", \"risk\": \"ok\", \"created\": {}}]}",
+    "{\"version\": 1, \"entries\": [{\"id\": \"a\", \"identity\": \"host\", \"server_name\": \"s\","
+    " \"domain\": \"d\", \"risk\": \"ok\", \"created\": \"yesterday\"}]}",
+    "{\"version\": 1, \"entries\": [{\"id\": \"a\", \"identity\": \"host\", \"server_name\": \"s\","
+    " \"domain\": \"d\", \"risk\": \"ok\", \"created\": 1e300}]}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_test_message ("File %s", files[i]);
+      assert_set_aside (files[i], strlen (files[i]), "is not an integer");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -252,6 +278,7 @@ main (int   argc,
   g_test_add_func ("/remembered/refuses-danger-from-disk", test_remembered_refuses_danger_from_disk);
   g_test_add_func ("/remembered/load-from-data", test_remembered_load_from_data);
   g_test_add_func ("/remembered/empty-file", test_remembered_empty_file);
+  g_test_add_func ("/remembered/non-integer-numbers", test_remembered_non_integer_numbers);
 
   return g_test_run ();
 }

@@ -109,6 +109,31 @@ dup_member (JsonObject *object,
   return json_node_dup_string (node);
 }
 
+/* Not json_object_get_int_member(): it raises a critical on an object or
+ * an array, and makes a number up from a string, a double or a boolean. */
+static gboolean
+get_int_member (JsonObject  *object,
+                const char  *name,
+                gint64       default_value,
+                gint64      *out_value,
+                GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out_value = default_value;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s” is not an integer", name);
+      return FALSE;
+    }
+
+  *out_value = json_node_get_int (node);
+  return TRUE;
+}
+
 static Entry *
 entry_from_json (JsonNode  *node,
                  GError   **error)
@@ -145,15 +170,14 @@ entry_from_json (JsonNode  *node,
   if (local_error == NULL && entry->risk >= MC_URL_RISK_DANGER)
     g_set_error_literal (&local_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                          "dangerous URLs are never remembered");
+  if (local_error == NULL)
+    get_int_member (object, "created", 0, &entry->created, &local_error);
   if (local_error != NULL)
     {
       entry_free (entry);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-
-  if (json_object_has_member (object, "created"))
-    entry->created = json_object_get_int_member (object, "created");
 
   return entry;
 }
@@ -181,6 +205,7 @@ _mc_remembered_load_from_data (McRemembered  *self,
   JsonNode *root_node = NULL;
   JsonObject *root = NULL;
   JsonArray *entries = NULL;
+  gint64 version = 0;
 
   g_return_val_if_fail (MC_IS_REMEMBERED (self), FALSE);
   g_return_val_if_fail (self->entries->len == 0, FALSE);
@@ -207,7 +232,9 @@ _mc_remembered_load_from_data (McRemembered  *self,
     }
   root = json_node_get_object (root_node);
 
-  if (json_object_get_int_member_with_default (root, "version", 0) != FORMAT_VERSION)
+  if (!get_int_member (root, "version", 0, &version, error))
+    return FALSE;
+  if (version != FORMAT_VERSION)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not format version %d", FORMAT_VERSION);
       return FALSE;
