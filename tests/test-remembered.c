@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "mc-remembered.h"
 #include "mc-remembered-private.h"
@@ -266,6 +267,28 @@ test_remembered_non_integer_numbers (void)
     }
 }
 
+/* json-glib 1.6 turns a lone surrogate escape into bytes that are not
+ * UTF-8, in a string it returns ("\udc00" followed by anything) and in its
+ * own error messages (fuzz-remembered found those).  Such a string made
+ * ListRemembered raise a critical. */
+static void
+test_remembered_not_utf8 (void)
+{
+  static const char lone_in_value[] =
+    "{\"version\": 1, \"entries\": [{\"id\": \"a\", \"identity\": \"host\","
+    " \"server_name\": \"\\udc00x\", \"domain\": \"d\", \"risk\": \"ok\"}]}";
+  static const char lone_in_key[] = "{\"ver\\ud8001, \"entries\": []}";
+  g_autoptr(McRemembered) remembered = g_object_new (MC_TYPE_REMEMBERED, NULL);
+  g_autoptr(GError) error = NULL;
+
+  assert_set_aside (lone_in_value, strlen (lone_in_value), "“server_name” is not valid UTF-8");
+
+  g_assert_false (_mc_remembered_load_from_data (remembered, lone_in_key, strlen (lone_in_key), &error));
+  g_assert_nonnull (error);
+  g_assert_true (error->domain == JSON_PARSER_ERROR);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -279,6 +302,7 @@ main (int   argc,
   g_test_add_func ("/remembered/load-from-data", test_remembered_load_from_data);
   g_test_add_func ("/remembered/empty-file", test_remembered_empty_file);
   g_test_add_func ("/remembered/non-integer-numbers", test_remembered_non_integer_numbers);
+  g_test_add_func ("/remembered/not-utf8", test_remembered_not_utf8);
 
   return g_test_run ();
 }

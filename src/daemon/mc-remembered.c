@@ -92,6 +92,7 @@ dup_member (JsonObject *object,
             GError    **error)
 {
   JsonNode *node = json_object_get_member (object, name);
+  const char *value = NULL;
 
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     {
@@ -106,7 +107,16 @@ dup_member (JsonObject *object,
       return NULL;
     }
 
-  return json_node_dup_string (node);
+  /* json-glib decodes a lone surrogate ("\udc00") to bytes that are not
+   * UTF-8, which ListRemembered could not send and the dialog not show. */
+  value = json_node_get_string (node);
+  if (!g_utf8_validate (value, -1, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s” is not valid UTF-8", name);
+      return NULL;
+    }
+
+  return g_strdup (value);
 }
 
 /* Not json_object_get_int_member(): it raises a critical on an object or
@@ -202,6 +212,7 @@ _mc_remembered_load_from_data (McRemembered  *self,
                                GError       **error)
 {
   g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
   JsonNode *root_node = NULL;
   JsonObject *root = NULL;
   JsonArray *entries = NULL;
@@ -213,8 +224,15 @@ _mc_remembered_load_from_data (McRemembered  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, length, error))
-    return FALSE;
+  if (!json_parser_load_from_data (parser, contents, length, &local_error))
+    {
+      /* json-glib quotes the token it stopped at as it decoded it, which
+       * need not be UTF-8 either; the message goes to the journal. */
+      g_autofree char *message = g_utf8_make_valid (local_error->message, -1);
+
+      g_set_error_literal (error, local_error->domain, local_error->code, message);
+      return FALSE;
+    }
 
   /* json-glib parses an empty or all-blank file without error, to no
    * root at all; a file cut short by a crash or a full disk can be that. */
