@@ -289,6 +289,35 @@ test_remembered_not_utf8 (void)
   g_assert_true (g_utf8_validate (error->message, -1, NULL));
 }
 
+/* json-glib 1.6 recurses once per nested array or object, without a
+ * limit: this file overflowed the stack and crashed the daemon at every
+ * start, so it was never set aside. */
+static void
+test_remembered_deep_nesting (void)
+{
+  g_autoptr(GString) deep = g_string_new ("{\"version\": 1, \"entries\": ");
+  g_autoptr(McRemembered) remembered = g_object_new (MC_TYPE_REMEMBERED, NULL);
+  g_autoptr(GError) error = NULL;
+  static const char * const not_strict[] = {
+    "{\"version\": 1, /* \" */ \"entries\": []}",
+    "{\"version\": 1, \"entries\": ['a']}",
+  };
+  static const char within[] =
+    "{\"version\": 1, \"entries\": [], \"later\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"
+    " \"text\": \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
+
+  for (guint i = 0; i < 200000; i++)
+    g_string_append_c (deep, '[');
+  assert_set_aside (deep->str, deep->len, "nested deeper than 32 levels");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (not_strict); i++)
+    assert_set_aside (not_strict[i], strlen (not_strict[i]), "a comment or a single quote");
+
+  /* 32 levels are fine, and brackets in strings do not count. */
+  g_assert_true (_mc_remembered_load_from_data (remembered, within, strlen (within), &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -303,6 +332,7 @@ main (int   argc,
   g_test_add_func ("/remembered/empty-file", test_remembered_empty_file);
   g_test_add_func ("/remembered/non-integer-numbers", test_remembered_non_integer_numbers);
   g_test_add_func ("/remembered/not-utf8", test_remembered_not_utf8);
+  g_test_add_func ("/remembered/deep-nesting", test_remembered_deep_nesting);
 
   return g_test_run ();
 }

@@ -12,6 +12,8 @@
 #include "mc-remembered-private.h"
 
 #define FORMAT_VERSION 1
+/* The format nests three deep; this leaves room for a later version. */
+#define MAX_NESTING    32
 
 /* "Always allow <domain> for <server>" decisions, bound to a verified app
  * identity, kept in the state directory as JSON.  Nothing here is secret. */
@@ -192,6 +194,71 @@ entry_from_json (JsonNode  *node,
   return entry;
 }
 
+/* json-glib 1.6 parses nested arrays and objects by recursion, with no
+ * limit: some 100 kB of "[" overflow the stack, and the daemon would crash
+ * at every start instead of setting the file aside.  So the nesting is
+ * measured first.  The scan knows strict JSON: double-quoted strings with
+ * backslash escapes.  json-glib also takes comments and single-quoted
+ * strings, where a double quote could hide brackets from the scan, so a
+ * "/" or "'" outside a string is refused rather than guessed at; we never
+ * write either. */
+static gboolean
+check_nesting (const char  *contents,
+               gsize        length,
+               GError     **error)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = contents[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+
+      switch (c)
+        {
+        case '"':
+          in_string = TRUE;
+          break;
+
+        case '[':
+        case '{':
+          if (++depth > MAX_NESTING)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "nested deeper than %d levels", MAX_NESTING);
+              return FALSE;
+            }
+          break;
+
+        case ']':
+        case '}':
+          if (depth > 0)
+            depth--;
+          break;
+
+        case '/':
+        case '\'':
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               "a comment or a single quote outside a string");
+          return FALSE;
+
+        default:
+          break;
+        }
+    }
+
+  return TRUE;
+}
+
 /**
  * _mc_remembered_load_from_data:
  * @self: an empty #McRemembered
@@ -222,6 +289,9 @@ _mc_remembered_load_from_data (McRemembered  *self,
   g_return_val_if_fail (self->entries->len == 0, FALSE);
   g_return_val_if_fail (contents != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_nesting (contents, length, error))
+    return FALSE;
 
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, contents, length, &local_error))
