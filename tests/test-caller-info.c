@@ -870,6 +870,8 @@ static const FlatpakCase flatpak_cases[] = {
     "name=org.example.McProbe\n",
     NULL },
   { "not-a-key-file", "this is not a key file\n", NULL },
+  /* Found by fuzz-flatpak-info: see test_flatpak_info_error_utf8(). */
+  { "not-utf8", "[Application]\nname=org.example.McProbe\n[I\xeestance-id=\xf9\x96\x91\n", NULL },
   { "not-regular", NULL, NULL },
 };
 
@@ -905,6 +907,21 @@ test_flatpak_info (void)
           g_assert_cmpstr (instance_id, ==, c->instance_id);
         }
     }
+}
+
+/* Found by fuzz-flatpak-info: GKeyFile quotes the bad line in its error,
+ * bytes and all, and the message went on to the D-Bus error the caller
+ * gets, where GDBus raised a critical on the non-UTF-8 string. */
+static void
+test_flatpak_info_error_utf8 (void)
+{
+  static const char contents[] =
+    "[Application]\r\nname=org.example.App\r\n[I\xeestance-id=\xf9\x96\x91\r\n";
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (_mc_caller_info_parse_flatpak_info (contents, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
 }
 
 /* The sandbox minus its payload: host /usr read-only, the usual merged-/usr
@@ -1043,6 +1060,8 @@ test_flatpak (Fixture       *fixture,
     {
       g_assert_error (error, MC_ERROR, MC_ERROR_NOT_ALLOWED);
       g_assert_null (info);
+      /* The broker sends it to the caller, as a D-Bus string. */
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
       g_test_message ("Refused as expected: %s", error->message);
     }
   else
@@ -1078,6 +1097,7 @@ main (int   argc,
   g_test_add_func ("/caller-info/host-app-from-cgroup", test_host_app_from_cgroup);
   g_test_add_func ("/caller-info/new-for-testing", test_new_for_testing);
   g_test_add_func ("/caller-info/flatpak-info", test_flatpak_info);
+  g_test_add_func ("/caller-info/flatpak-info-error-utf8", test_flatpak_info_error_utf8);
 
   g_test_add ("/caller-info/unverified", Fixture, NULL,
               fixture_setup, test_unverified, fixture_teardown);

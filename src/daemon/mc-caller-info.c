@@ -786,9 +786,13 @@ _mc_caller_info_parse_flatpak_info (const char  *contents,
 
   if (!g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_NONE, &local_error))
     {
+      /* GKeyFile quotes the line it refused, whatever its bytes; this
+       * message ends up in the D-Bus error the caller gets, and D-Bus
+       * strings must be UTF-8. */
+      g_autofree char *reason = g_utf8_make_valid (local_error->message, -1);
+
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Could not parse the caller's .flatpak-info: %s",
-                   local_error->message);
+                   "Could not parse the caller's .flatpak-info: %s", reason);
       return FALSE;
     }
 
