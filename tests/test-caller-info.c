@@ -891,7 +891,8 @@ test_flatpak_info (void)
         continue;
 
       g_test_message ("Case %s", c->name);
-      parsed = _mc_caller_info_parse_flatpak_info (c->flatpak_info, &app_id, &instance_id, &error);
+      parsed = _mc_caller_info_parse_flatpak_info (c->flatpak_info, strlen (c->flatpak_info),
+                                                   &app_id, &instance_id, &error);
       if (c->app_id == NULL)
         {
           g_assert_false (parsed);
@@ -919,9 +920,34 @@ test_flatpak_info_error_utf8 (void)
     "[Application]\r\nname=org.example.App\r\n[I\xeestance-id=\xf9\x96\x91\r\n";
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (_mc_caller_info_parse_flatpak_info (contents, NULL, NULL, &error));
+  g_assert_false (_mc_caller_info_parse_flatpak_info (contents, strlen (contents), NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
+/* Flatpak and xdg-desktop-portal read .flatpak-info to its end; read up
+ * to a NUL, this file named an app where they see a runtime. */
+static void
+test_flatpak_info_nul (void)
+{
+  static const char contents[] =
+    "[Application]\nname=org.example.App\n\0\n[Runtime]\nname=org.example.Sdk\n"
+    "[Instance]\ninstance-id=1\n";
+  g_autofree char *without_nul = NULL;
+  g_autofree char *app_id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (_mc_caller_info_parse_flatpak_info (contents, sizeof contents - 1, &app_id, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_null (app_id);
+  g_clear_error (&error);
+
+  /* With a blank for the NUL, the runtime counts, as it does for them. */
+  without_nul = g_memdup2 (contents, sizeof contents);
+  without_nul[strlen (contents)] = ' ';
+  g_assert_true (_mc_caller_info_parse_flatpak_info (without_nul, sizeof contents - 1, &app_id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (app_id, ==, "org.example.Sdk");
 }
 
 /* The sandbox minus its payload: host /usr read-only, the usual merged-/usr
@@ -1098,6 +1124,7 @@ main (int   argc,
   g_test_add_func ("/caller-info/new-for-testing", test_new_for_testing);
   g_test_add_func ("/caller-info/flatpak-info", test_flatpak_info);
   g_test_add_func ("/caller-info/flatpak-info-error-utf8", test_flatpak_info_error_utf8);
+  g_test_add_func ("/caller-info/flatpak-info-nul", test_flatpak_info_nul);
 
   g_test_add ("/caller-info/unverified", Fixture, NULL,
               fixture_setup, test_unverified, fixture_teardown);

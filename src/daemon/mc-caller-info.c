@@ -616,10 +616,13 @@ set_error_from_errno (GError     **error,
                "%s: %s", message, g_strerror (errsv));
 }
 
+/* The file's bytes, NUL-terminated; @out_length, if given, receives their
+ * number, which tells a NUL inside the file from the terminating one. */
 static char *
 read_fd_limited (int          fd,
                  gsize        max_size,
                  const char  *what,
+                 gsize       *out_length,
                  GError     **error)
 {
   g_autoptr(GString) contents = g_string_new (NULL);
@@ -654,6 +657,8 @@ read_fd_limited (int          fd,
       g_string_append_len (contents, buffer, n_read);
     }
 
+  if (out_length != NULL)
+    *out_length = contents->len;
   return g_string_free (g_steal_pointer (&contents), FALSE);
 }
 
@@ -758,7 +763,8 @@ check_pidfd_alive (int       pidfd,
 
 /**
  * _mc_caller_info_parse_flatpak_info:
- * @contents: what the caller's `/.flatpak-info` holds, up to a NUL
+ * @contents: (array length=length): what the caller's `/.flatpak-info` holds
+ * @length: the length of @contents in bytes
  * @out_app_id: (out) (optional): the app id, valid for
  *   _mc_caller_info_is_valid_app_id()
  * @out_instance_id: (out) (optional): the instance id, never empty
@@ -771,6 +777,7 @@ check_pidfd_alive (int       pidfd,
  */
 gboolean
 _mc_caller_info_parse_flatpak_info (const char  *contents,
+                                    gsize        length,
                                     char       **out_app_id,
                                     char       **out_instance_id,
                                     GError     **error)
@@ -781,10 +788,20 @@ _mc_caller_info_parse_flatpak_info (const char  *contents,
   g_autoptr(GError) local_error = NULL;
   const char *group;
 
-  g_return_val_if_fail (contents != NULL, FALSE);
+  g_return_val_if_fail (contents != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_NONE, &local_error))
+  /* Flatpak never writes a NUL. Given a C string, GKeyFile would stop at
+   * one, while Flatpak and xdg-desktop-portal read on to the end of the
+   * file: a NUL could hide a [Runtime] group from us that they see. */
+  if (length > 0 && memchr (contents, '\0', length) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "The caller's .flatpak-info contains a NUL byte");
+      return FALSE;
+    }
+
+  if (!g_key_file_load_from_data (key_file, contents, length, G_KEY_FILE_NONE, &local_error))
     {
       /* GKeyFile quotes the line it refused, whatever its bytes; this
        * message ends up in the D-Bus error the caller gets, and D-Bus
@@ -835,6 +852,7 @@ inspect_flatpak_info (int          info_fd,
   g_autofree char *instance_id = NULL;
   g_autofree char *name = NULL;
   g_autofree char *icon = NULL;
+  gsize length = 0;
   struct stat st;
 
   if (fstat (info_fd, &st) != 0)
@@ -850,11 +868,11 @@ inspect_flatpak_info (int          info_fd,
       return NULL;
     }
 
-  contents = read_fd_limited (info_fd, FLATPAK_INFO_MAX_SIZE, ".flatpak-info", error);
+  contents = read_fd_limited (info_fd, FLATPAK_INFO_MAX_SIZE, ".flatpak-info", &length, error);
   if (contents == NULL)
     return NULL;
 
-  if (!_mc_caller_info_parse_flatpak_info (contents, &app_id, &instance_id, error))
+  if (!_mc_caller_info_parse_flatpak_info (contents, length, &app_id, &instance_id, error))
     return NULL;
 
   _mc_caller_info_lookup_desktop_app (app_id, &name, &icon);
@@ -986,7 +1004,7 @@ _mc_caller_info_inspect_process (const char    *unique_name,
       return NULL;
     }
 
-  cgroup = read_fd_limited (cgroup_fd, CGROUP_MAX_SIZE, "the caller's cgroup", error);
+  cgroup = read_fd_limited (cgroup_fd, CGROUP_MAX_SIZE, "the caller's cgroup", NULL, error);
   if (cgroup == NULL)
     return NULL;
 

@@ -4,12 +4,14 @@
 
 /* libFuzzer target for a caller's /.flatpak-info, which the sandbox
  * provides.  The input is the file's contents, given to
- * _mc_caller_info_parse_flatpak_info() as inspect_flatpak_info() gives it.
+ * _mc_caller_info_parse_flatpak_info() with its length, as
+ * inspect_flatpak_info() gives it.
  * Besides crashes, sanitizer reports and criticals it checks what the
  * identity relies on: an accepted file yields an app id that
  * _mc_caller_info_is_valid_app_id() accepts (it becomes "flatpak:APPID"
- * and names APPID.desktop) and a non-empty UTF-8 instance id; a refused
- * file yields nothing and an INVALID_DATA error.
+ * and names APPID.desktop) and a non-empty UTF-8 instance id, and only
+ * from a file without a NUL; a refused file yields nothing and an
+ * INVALID_DATA error in UTF-8.
  */
 
 #include "config.h"
@@ -31,17 +33,19 @@ int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
-  g_autofree char *contents = fuzz_dup_string (data, size);
+  const char *contents = (const char *) data;
   g_autofree char *app_id = NULL;
   g_autofree char *instance_id = NULL;
   g_autoptr(GError) error = NULL;
   gboolean parsed;
 
-  parsed = _mc_caller_info_parse_flatpak_info (contents, &app_id, &instance_id, &error);
+  parsed = _mc_caller_info_parse_flatpak_info (contents, size, &app_id, &instance_id, &error);
 
   if (parsed)
     {
       check (error == NULL);
+      /* We must see the file Flatpak and the portal see, to its end. */
+      check (memchr (contents, '\0', size) == NULL);
       check (_mc_caller_info_is_valid_app_id (app_id));
       check (instance_id != NULL && instance_id[0] != '\0');
       check (g_utf8_validate (instance_id, -1, NULL));
@@ -54,7 +58,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
 
   /* The outputs are optional, and leaving them out changes nothing. */
-  check (_mc_caller_info_parse_flatpak_info (contents, NULL, NULL, NULL) == parsed);
+  check (_mc_caller_info_parse_flatpak_info (contents, size, NULL, NULL, NULL) == parsed);
 
   return 0;
 }
