@@ -950,6 +950,31 @@ test_flatpak_info_nul (void)
   g_assert_cmpstr (app_id, ==, "org.example.Sdk");
 }
 
+/* Found by fuzz-flatpak-info (in a smoke run): unescaping an invalid
+ * escape and then a trailing backslash, GLib 2.74 sets a GError twice and
+ * warns, which a test (or G_DEBUG=fatal-warnings) makes fatal. */
+static void
+test_flatpak_info_escapes (void)
+{
+  static const char * const refused[] = {
+    "[Application]\nname=org.example.App\n[Instance]\ninstance-id=1\\x2\\\n",
+    "[Application]\nname=org.example.App\\x\\\n[Instance]\ninstance-id=1\n",
+    "[Application]\nname=org.example.App\n[Instance]\ninstance-id=\\s1\n",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *app_id = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("File %s", refused[i]);
+      g_assert_false (_mc_caller_info_parse_flatpak_info (refused[i], strlen (refused[i]),
+                                                          &app_id, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_null (app_id);
+    }
+}
+
 /* The sandbox minus its payload: host /usr read-only, the usual merged-/usr
  * links (or binds where the host has real directories), fresh /proc and
  * /dev, and its own PID, IPC, UTS and network namespaces, like Flatpak. */
@@ -1125,6 +1150,7 @@ main (int   argc,
   g_test_add_func ("/caller-info/flatpak-info", test_flatpak_info);
   g_test_add_func ("/caller-info/flatpak-info-error-utf8", test_flatpak_info_error_utf8);
   g_test_add_func ("/caller-info/flatpak-info-nul", test_flatpak_info_nul);
+  g_test_add_func ("/caller-info/flatpak-info-escapes", test_flatpak_info_escapes);
 
   g_test_add ("/caller-info/unverified", Fixture, NULL,
               fixture_setup, test_unverified, fixture_teardown);

@@ -761,6 +761,25 @@ check_pidfd_alive (int       pidfd,
   return TRUE;
 }
 
+/* A key's value as the file has it, for the keys Flatpak writes without
+ * escapes.  Not g_key_file_get_string(): GLib 2.74's unescaping sets its
+ * GError twice (a GLib-WARNING, fatal under G_DEBUG=fatal-warnings) when an
+ * invalid escape is followed by a trailing backslash.  A value with any
+ * escape is refused instead: a valid app id has no backslash, and
+ * Flatpak's instance ids are digits. */
+static char *
+dup_plain_value (GKeyFile   *key_file,
+                 const char *group,
+                 const char *key)
+{
+  g_autofree char *value = g_key_file_get_value (key_file, group, key, NULL);
+
+  if (value == NULL || strchr (value, '\\') != NULL || !g_utf8_validate (value, -1, NULL))
+    return NULL;
+
+  return g_steal_pointer (&value);
+}
+
 /**
  * _mc_caller_info_parse_flatpak_info:
  * @contents: (array length=length): what the caller's `/.flatpak-info` holds
@@ -817,7 +836,7 @@ _mc_caller_info_parse_flatpak_info (const char  *contents,
    * as an app; like xdg-desktop-portal we name it by the runtime. */
   group = g_key_file_has_group (key_file, "Runtime") ? "Runtime" : "Application";
 
-  app_id = g_key_file_get_string (key_file, group, "name", NULL);
+  app_id = dup_plain_value (key_file, group, "name");
   if (!_mc_caller_info_is_valid_app_id (app_id))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -825,7 +844,7 @@ _mc_caller_info_parse_flatpak_info (const char  *contents,
       return FALSE;
     }
 
-  instance_id = g_key_file_get_string (key_file, "Instance", "instance-id", NULL);
+  instance_id = dup_plain_value (key_file, "Instance", "instance-id");
   if (instance_id == NULL || instance_id[0] == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
