@@ -870,8 +870,110 @@ static const FlatpakCase flatpak_cases[] = {
     "name=org.example.McProbe\n",
     NULL },
   { "not-a-key-file", "this is not a key file\n", NULL },
+  /* Found by fuzz-flatpak-info: see test_flatpak_info_error_utf8(). */
+  { "not-utf8", "[Application]\nname=org.example.McProbe\n[I\xeestance-id=\xf9\x96\x91\n", NULL },
   { "not-regular", NULL, NULL },
 };
+
+/* The same metadata, parsed without a sandbox. */
+static void
+test_flatpak_info (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (flatpak_cases); i++)
+    {
+      const FlatpakCase *c = &flatpak_cases[i];
+      g_autofree char *app_id = NULL;
+      g_autofree char *instance_id = NULL;
+      g_autoptr(GError) error = NULL;
+      gboolean parsed;
+
+      if (c->flatpak_info == NULL)
+        continue;
+
+      g_test_message ("Case %s", c->name);
+      parsed = _mc_caller_info_parse_flatpak_info (c->flatpak_info, strlen (c->flatpak_info),
+                                                   &app_id, &instance_id, &error);
+      if (c->app_id == NULL)
+        {
+          g_assert_false (parsed);
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+          g_assert_null (app_id);
+          g_assert_null (instance_id);
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_true (parsed);
+          g_assert_cmpstr (app_id, ==, c->app_id);
+          g_assert_cmpstr (instance_id, ==, c->instance_id);
+        }
+    }
+}
+
+/* Found by fuzz-flatpak-info: GKeyFile quotes the bad line in its error,
+ * bytes and all, and the message went on to the D-Bus error the caller
+ * gets, where GDBus raised a critical on the non-UTF-8 string. */
+static void
+test_flatpak_info_error_utf8 (void)
+{
+  static const char contents[] =
+    "[Application]\r\nname=org.example.App\r\n[I\xeestance-id=\xf9\x96\x91\r\n";
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (_mc_caller_info_parse_flatpak_info (contents, strlen (contents), NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_true (g_utf8_validate (error->message, -1, NULL));
+}
+
+/* Flatpak and xdg-desktop-portal read .flatpak-info to its end; read up
+ * to a NUL, this file named an app where they see a runtime. */
+static void
+test_flatpak_info_nul (void)
+{
+  static const char contents[] =
+    "[Application]\nname=org.example.App\n\0\n[Runtime]\nname=org.example.Sdk\n"
+    "[Instance]\ninstance-id=1\n";
+  g_autofree char *without_nul = NULL;
+  g_autofree char *app_id = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (_mc_caller_info_parse_flatpak_info (contents, sizeof contents - 1, &app_id, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_null (app_id);
+  g_clear_error (&error);
+
+  /* With a blank for the NUL, the runtime counts, as it does for them. */
+  without_nul = g_memdup2 (contents, sizeof contents);
+  without_nul[strlen (contents)] = ' ';
+  g_assert_true (_mc_caller_info_parse_flatpak_info (without_nul, sizeof contents - 1, &app_id, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (app_id, ==, "org.example.Sdk");
+}
+
+/* Found by fuzz-flatpak-info (in a smoke run): unescaping an invalid
+ * escape and then a trailing backslash, GLib 2.74 sets a GError twice and
+ * warns, which a test (or G_DEBUG=fatal-warnings) makes fatal. */
+static void
+test_flatpak_info_escapes (void)
+{
+  static const char * const refused[] = {
+    "[Application]\nname=org.example.App\n[Instance]\ninstance-id=1\\x2\\\n",
+    "[Application]\nname=org.example.App\\x\\\n[Instance]\ninstance-id=1\n",
+    "[Application]\nname=org.example.App\n[Instance]\ninstance-id=\\s1\n",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *app_id = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("File %s", refused[i]);
+      g_assert_false (_mc_caller_info_parse_flatpak_info (refused[i], strlen (refused[i]),
+                                                          &app_id, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_null (app_id);
+    }
+}
 
 /* The sandbox minus its payload: host /usr read-only, the usual merged-/usr
  * links (or binds where the host has real directories), fresh /proc and
@@ -1009,6 +1111,8 @@ test_flatpak (Fixture       *fixture,
     {
       g_assert_error (error, MC_ERROR, MC_ERROR_NOT_ALLOWED);
       g_assert_null (info);
+      /* The broker sends it to the caller, as a D-Bus string. */
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
       g_test_message ("Refused as expected: %s", error->message);
     }
   else
@@ -1043,6 +1147,10 @@ main (int   argc,
   g_test_add_func ("/caller-info/desktop-lookup", test_desktop_lookup);
   g_test_add_func ("/caller-info/host-app-from-cgroup", test_host_app_from_cgroup);
   g_test_add_func ("/caller-info/new-for-testing", test_new_for_testing);
+  g_test_add_func ("/caller-info/flatpak-info", test_flatpak_info);
+  g_test_add_func ("/caller-info/flatpak-info-error-utf8", test_flatpak_info_error_utf8);
+  g_test_add_func ("/caller-info/flatpak-info-nul", test_flatpak_info_nul);
+  g_test_add_func ("/caller-info/flatpak-info-escapes", test_flatpak_info_escapes);
 
   g_test_add ("/caller-info/unverified", Fixture, NULL,
               fixture_setup, test_unverified, fixture_teardown);

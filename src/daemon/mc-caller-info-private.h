@@ -24,6 +24,11 @@ gboolean      _mc_caller_info_host_app_from_cgroup   (const char    *cgroup,
                                                       char         **out_app_id,
                                                       char         **out_name,
                                                       char         **out_icon);
+gboolean      _mc_caller_info_parse_flatpak_info     (const char    *contents,
+                                                      gsize          length,
+                                                      char         **out_app_id,
+                                                      char         **out_instance_id,
+                                                      GError       **error);
 McCallerInfo *_mc_caller_info_inspect_process        (const char    *unique_name,
                                                       guint32        pid,
                                                       int            pidfd,

@@ -649,10 +649,13 @@ set_error_from_errno (GError     **error,
                "%s: %s", message, g_strerror (errsv));
 }
 
+/* The file's bytes, NUL-terminated; @out_length, if given, receives their
+ * number, which tells a NUL inside the file from the terminating one. */
 static char *
 read_fd_limited (int          fd,
                  gsize        max_size,
                  const char  *what,
+                 gsize       *out_length,
                  GError     **error)
 {
   g_autoptr(GString) contents = g_string_new (NULL);
@@ -687,6 +690,8 @@ read_fd_limited (int          fd,
       g_string_append_len (contents, buffer, n_read);
     }
 
+  if (out_length != NULL)
+    *out_length = contents->len;
   return g_string_free (g_steal_pointer (&contents), FALSE);
 }
 
@@ -789,20 +794,117 @@ check_pidfd_alive (int       pidfd,
   return TRUE;
 }
 
+/* A key's value as the file has it, for the keys Flatpak writes without
+ * escapes.  Not g_key_file_get_string(): GLib 2.74's unescaping sets its
+ * GError twice (a GLib-WARNING, fatal under G_DEBUG=fatal-warnings) when an
+ * invalid escape is followed by a trailing backslash.  A value with any
+ * escape is refused instead: a valid app id has no backslash, and
+ * Flatpak's instance ids are digits. */
+static char *
+dup_plain_value (GKeyFile   *key_file,
+                 const char *group,
+                 const char *key)
+{
+  g_autofree char *value = g_key_file_get_value (key_file, group, key, NULL);
+
+  if (value == NULL || strchr (value, '\\') != NULL || !g_utf8_validate (value, -1, NULL))
+    return NULL;
+
+  return g_steal_pointer (&value);
+}
+
+/**
+ * _mc_caller_info_parse_flatpak_info:
+ * @contents: (array length=length): what the caller's `/.flatpak-info` holds
+ * @length: the length of @contents in bytes
+ * @out_app_id: (out) (optional): the app id, valid for
+ *   _mc_caller_info_is_valid_app_id()
+ * @out_instance_id: (out) (optional): the instance id, never empty
+ * @error: a location for a #GError, or %NULL
+ *
+ * Reads the app id and instance id from a Flatpak sandbox's metadata.
+ * Pure, so it can be tested and fuzzed without a sandbox.
+ *
+ * Returns: whether @contents names a valid app and an instance
+ */
+gboolean
+_mc_caller_info_parse_flatpak_info (const char  *contents,
+                                    gsize        length,
+                                    char       **out_app_id,
+                                    char       **out_instance_id,
+                                    GError     **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new ();
+  g_autofree char *app_id = NULL;
+  g_autofree char *instance_id = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *group;
+
+  g_return_val_if_fail (contents != NULL || length == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Flatpak never writes a NUL. Given a C string, GKeyFile would stop at
+   * one, while Flatpak and xdg-desktop-portal read on to the end of the
+   * file: a NUL could hide a [Runtime] group from us that they see. */
+  if (length > 0 && memchr (contents, '\0', length) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "The caller's .flatpak-info contains a NUL byte");
+      return FALSE;
+    }
+
+  if (!g_key_file_load_from_data (key_file, contents, length, G_KEY_FILE_NONE, &local_error))
+    {
+      /* GKeyFile quotes the line it refused, whatever its bytes; this
+       * message ends up in the D-Bus error the caller gets, and D-Bus
+       * strings must be UTF-8. */
+      g_autofree char *reason = g_utf8_make_valid (local_error->message, -1);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "Could not parse the caller's .flatpak-info: %s", reason);
+      return FALSE;
+    }
+
+  /* A runtime run on its own ("flatpak run org.gnome.Sdk") is as sandboxed
+   * as an app; like xdg-desktop-portal we name it by the runtime. */
+  group = g_key_file_has_group (key_file, "Runtime") ? "Runtime" : "Application";
+
+  app_id = dup_plain_value (key_file, group, "name");
+  if (!_mc_caller_info_is_valid_app_id (app_id))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "The caller's .flatpak-info has no valid [%s] name", group);
+      return FALSE;
+    }
+
+  instance_id = dup_plain_value (key_file, "Instance", "instance-id");
+  if (instance_id == NULL || instance_id[0] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "The caller's .flatpak-info has no instance id");
+      return FALSE;
+    }
+
+  if (out_app_id != NULL)
+    *out_app_id = g_steal_pointer (&app_id);
+  if (out_instance_id != NULL)
+    *out_instance_id = g_steal_pointer (&instance_id);
+
+  return TRUE;
+}
+
 static McCallerInfo *
 inspect_flatpak_info (int          info_fd,
                       const char  *unique_name,
                       guint32      pid,
                       GError     **error)
 {
-  g_autoptr(GKeyFile) key_file = g_key_file_new ();
   g_autofree char *contents = NULL;
   g_autofree char *app_id = NULL;
   g_autofree char *instance_id = NULL;
   g_autofree char *name = NULL;
   g_autofree char *icon = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *group;
+  gsize length = 0;
   struct stat st;
 
   if (fstat (info_fd, &st) != 0)
@@ -818,37 +920,12 @@ inspect_flatpak_info (int          info_fd,
       return NULL;
     }
 
-  contents = read_fd_limited (info_fd, FLATPAK_INFO_MAX_SIZE, ".flatpak-info", error);
+  contents = read_fd_limited (info_fd, FLATPAK_INFO_MAX_SIZE, ".flatpak-info", &length, error);
   if (contents == NULL)
     return NULL;
 
-  if (!g_key_file_load_from_data (key_file, contents, -1, G_KEY_FILE_NONE, &local_error))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Could not parse the caller's .flatpak-info: %s",
-                   local_error->message);
-      return NULL;
-    }
-
-  /* A runtime run on its own ("flatpak run org.gnome.Sdk") is as sandboxed
-   * as an app; like xdg-desktop-portal we name it by the runtime. */
-  group = g_key_file_has_group (key_file, "Runtime") ? "Runtime" : "Application";
-
-  app_id = g_key_file_get_string (key_file, group, "name", NULL);
-  if (!_mc_caller_info_is_valid_app_id (app_id))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "The caller's .flatpak-info has no valid [%s] name", group);
-      return NULL;
-    }
-
-  instance_id = g_key_file_get_string (key_file, "Instance", "instance-id", NULL);
-  if (instance_id == NULL || instance_id[0] == '\0')
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "The caller's .flatpak-info has no instance id");
-      return NULL;
-    }
+  if (!_mc_caller_info_parse_flatpak_info (contents, length, &app_id, &instance_id, error))
+    return NULL;
 
   _mc_caller_info_lookup_desktop_app (app_id, &name, &icon);
 
@@ -979,7 +1056,7 @@ _mc_caller_info_inspect_process (const char    *unique_name,
       return NULL;
     }
 
-  cgroup = read_fd_limited (cgroup_fd, CGROUP_MAX_SIZE, "the caller's cgroup", error);
+  cgroup = read_fd_limited (cgroup_fd, CGROUP_MAX_SIZE, "the caller's cgroup", NULL, error);
   if (cgroup == NULL)
     return NULL;
 
