@@ -8,7 +8,6 @@
 
 #include "mc-consent-dialog.h"
 #include "mc-test-xvfb.h"
-#include "mc-untrusted-text.h"
 #include "mc-url-verdict.h"
 
 /* McConsentDialog in this process, under a private Xvfb, with real X key
@@ -1051,24 +1050,6 @@ test_withdraw_is_silent (Fixture       *fixture,
   g_assert_cmpuint (fixture->notices_closed, ==, 0);
 }
 
-static void
-test_untrusted_text (void)
-{
-  g_autofree char *single = mc_untrusted_text_clean ("My\nServer\t\x01 \xe2\x80\x8f" "name", 80,
-                                                     MC_UNTRUSTED_TEXT_SINGLE_LINE);
-  g_autofree char *multi = mc_untrusted_text_clean ("one\n\n\n\ntwo\r\nthree", 80,
-                                                    MC_UNTRUSTED_TEXT_MULTI_LINE);
-  g_autofree char *cut = mc_untrusted_text_clean ("abcdef", 3, MC_UNTRUSTED_TEXT_SINGLE_LINE);
-  g_autofree char *invalid = mc_untrusted_text_clean ("a\xff" "b", 80, MC_UNTRUSTED_TEXT_SINGLE_LINE);
-  g_autofree char *empty = mc_untrusted_text_clean (NULL, 80, MC_UNTRUSTED_TEXT_SINGLE_LINE);
-
-  g_assert_cmpstr (single, ==, "My Server name");
-  g_assert_cmpstr (multi, ==, "one\n\ntwo\nthree");
-  g_assert_cmpstr (cut, ==, "abc…");
-  g_assert_true (g_utf8_validate (invalid, -1, NULL));
-  g_assert_cmpstr (empty, ==, "");
-}
-
 #define add_dialog_test(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -1099,7 +1080,6 @@ main (int   argc,
 
   gtk_test_init (&argc, &argv, NULL);
 
-  g_test_add_func ("/untrusted-text/clean", test_untrusted_text);
   add_dialog_test ("/consent-dialog/ok", test_ok);
   add_dialog_test ("/consent-dialog/caution-idn", test_caution_idn);
   add_dialog_test ("/consent-dialog/caution-other-domain", test_caution_other_domain);

@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "mc-text.h"
 
 /**
@@ -50,44 +52,93 @@ mc_text_has_unsafe_chars (const char *text)
 }
 
 /**
- * mc_text_sanitize_for_display:
- * @text: untrusted text, possibly not UTF-8
- * @max_chars: most characters to keep; longer text ends in "…"
+ * mc_text_clean_for_display:
+ * @text: (nullable): text from a peer, possibly not even UTF-8
+ * @max_chars: the most characters to keep, not counting the ellipsis
+ * @lines: whether line breaks are kept
  *
- * Makes untrusted multi-line text (an MCP server's message) safe to show as
- * plain text: invalid UTF-8 and unsafe characters become U+FFFD, except
- * that newlines survive so paragraphs stay paragraphs.
+ * Makes peer-supplied text safe to put in a label as plain text (never as
+ * markup): invalid UTF-8 is replaced, control characters become spaces and
+ * invisible formatting characters (bidi overrides and isolates, zero-width
+ * joiners, soft hyphens…) are dropped, because they can make the text read
+ * differently from what it says, e.g. reorder a domain name.  Runs of
+ * white-space and empty lines are collapsed so the text cannot push the
+ * rest of the dialog off screen, and it is cut after @max_chars characters
+ * with an ellipsis.
  *
- * Returns: (transfer full): the text to show
+ * Returns: (transfer full): the cleaned text, possibly empty
  */
 char *
-mc_text_sanitize_for_display (const char *text,
-                              gsize       max_chars)
+mc_text_clean_for_display (const char  *text,
+                           gsize        max_chars,
+                           McTextLines  lines)
 {
   g_autofree char *valid = NULL;
-  GString *out = NULL;
+  g_autoptr(GString) out = NULL;
   gsize n_chars = 0;
+  guint pending_newlines = 0;
+  gboolean pending_space = FALSE;
+  gboolean cut = FALSE;
 
-  g_return_val_if_fail (text != NULL, NULL);
+  if (text == NULL)
+    return g_strdup ("");
 
   valid = g_utf8_make_valid (text, -1);
-  out = g_string_sized_new (strlen (valid));
+  out = g_string_new (NULL);
 
   for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
+      GUnicodeType type = g_unichar_type (c);
 
-      if (n_chars == max_chars)
+      if (c == '\n' || c == 0x2028 || c == 0x2029)
         {
-          g_string_append (out, "…");
+          if (lines == MC_TEXT_MULTI_LINE)
+            pending_newlines++;
+          else
+            pending_space = TRUE;
+          continue;
+        }
+
+      if (type == G_UNICODE_FORMAT)
+        continue;
+
+      if (type == G_UNICODE_CONTROL || g_unichar_isspace (c))
+        {
+          pending_space = TRUE;
+          continue;
+        }
+
+      if (out->len > 0 && (pending_newlines > 0 || pending_space))
+        {
+          const char *separator = pending_newlines > 1 ? "\n\n" : pending_newlines > 0 ? "\n" : " ";
+          gsize separator_chars = strlen (separator);
+
+          /* The separator and the character after it, or nothing. */
+          if (n_chars + separator_chars >= max_chars)
+            {
+              cut = TRUE;
+              break;
+            }
+          g_string_append (out, separator);
+          n_chars += separator_chars;
+        }
+      pending_newlines = 0;
+      pending_space = FALSE;
+
+      if (n_chars >= max_chars)
+        {
+          cut = TRUE;
           break;
         }
 
-      if (c != '\n' && mc_text_is_unsafe_char (c))
-        c = 0xFFFD;
       g_string_append_unichar (out, c);
       n_chars++;
     }
 
-  return g_string_free (out, FALSE);
+  /* Cut short: say so, rather than let the text end as if complete. */
+  if (cut)
+    g_string_append (out, "…");
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }

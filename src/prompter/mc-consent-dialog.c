@@ -8,7 +8,7 @@
 
 #include "mc-consent-dialog.h"
 #include "mc-prompter-resources.h"
-#include "mc-untrusted-text.h"
+#include "mc-text.h"
 #include "mc-url-verdict.h"
 
 /* Caps for peer-supplied text, in characters.  The message is the
@@ -575,8 +575,8 @@ apply_app (McConsentDialog *self,
       const char *app_name = lookup_string (prompt, "app_name");
       const char *app_icon = lookup_string (prompt, "app_icon");
 
-      name = mc_untrusted_text_clean (app_name ? app_name : lookup_string (prompt, "app_id"),
-                                      NAME_MAX_CHARS, MC_UNTRUSTED_TEXT_SINGLE_LINE);
+      name = mc_text_clean_for_display (app_name ? app_name : lookup_string (prompt, "app_id"),
+                                      NAME_MAX_CHARS, MC_TEXT_SINGLE_LINE);
       if (app_icon != NULL)
         icon = g_icon_new_for_string (app_icon, NULL);
       if (icon == NULL)
@@ -597,7 +597,7 @@ apply_app (McConsentDialog *self,
       /* "unknown": the broker runs in a sandbox and sees no caller's
        * process, not even its file. */
       if (path != NULL)
-        shown_path = mc_untrusted_text_clean (path, PATH_MAX_CHARS, MC_UNTRUSTED_TEXT_SINGLE_LINE);
+        shown_path = mc_text_clean_for_display (path, PATH_MAX_CHARS, MC_TEXT_SINGLE_LINE);
       else if (g_strcmp0 (kind, "unknown") == 0)
         shown_path = g_strdup (_("The broker runs in a sandbox and cannot see which program this is"));
       else
@@ -656,8 +656,8 @@ apply_prompt (McConsentDialog *self,
 
   if (server_name == NULL)
     server_name = lookup_string (prompt, "server_name");
-  self->server = server_name ? mc_untrusted_text_clean (server_name, NAME_MAX_CHARS,
-                                                        MC_UNTRUSTED_TEXT_SINGLE_LINE)
+  self->server = server_name ? mc_text_clean_for_display (server_name, NAME_MAX_CHARS,
+                                                        MC_TEXT_SINGLE_LINE)
                              : g_strdup (_("Unknown server"));
 
   apply_verdict (self, prompt);
@@ -679,8 +679,8 @@ apply_prompt (McConsentDialog *self,
 
   gtk_label_set_text (self->server_label, self->server);
   if (lookup_string (prompt, "server_url") != NULL)
-    server_url = mc_untrusted_text_clean (lookup_string (prompt, "server_url"), PATH_MAX_CHARS,
-                                          MC_UNTRUSTED_TEXT_SINGLE_LINE);
+    server_url = mc_text_clean_for_display (lookup_string (prompt, "server_url"), PATH_MAX_CHARS,
+                                          MC_TEXT_SINGLE_LINE);
   gtk_label_set_text (self->server_url_label, server_url ? server_url : "");
   gtk_widget_set_visible (GTK_WIDGET (self->server_url_label), server_url != NULL);
 
@@ -732,8 +732,8 @@ apply_prompt (McConsentDialog *self,
                                       -1);
     }
 
-  message = mc_untrusted_text_clean (lookup_string (prompt, "message"), MESSAGE_MAX_CHARS,
-                                     MC_UNTRUSTED_TEXT_MULTI_LINE);
+  message = mc_text_clean_for_display (lookup_string (prompt, "message"), MESSAGE_MAX_CHARS,
+                                     MC_TEXT_MULTI_LINE);
   if (message[0] != '\0')
     {
       g_autofree char *quoted = NULL;
@@ -1232,7 +1232,7 @@ mc_consent_dialog_show_open_failed (McConsentDialog *self,
   update_open_sensitivity (self);
   gtk_spinner_stop (self->opening_spinner);
 
-  shown_reason = mc_untrusted_text_clean (reason, REASON_MAX_CHARS, MC_UNTRUSTED_TEXT_MULTI_LINE);
+  shown_reason = mc_text_clean_for_display (reason, REASON_MAX_CHARS, MC_TEXT_MULTI_LINE);
   gtk_label_set_text (self->reason_label,
                       shown_reason[0] != '\0' ? shown_reason
                                               : _("No application is set up to open web links."));
