@@ -940,7 +940,10 @@ mc_bench_client_elicit_begin (McBenchClient  *client,
                       elicit_parameters (client, token, elicitation_id), &reply, NULL, error))
     return NULL;
 
+  /* The subscription made for the predicted path only hears that path. */
   g_variant_get (reply, "(&o)", &handle);
+  if (!g_str_equal (handle, path))
+    g_warning ("The request is at %s, not at the predicted %s", handle, path);
   return g_strdup (handle);
 }
 

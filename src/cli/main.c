@@ -469,7 +469,6 @@ cmd_remembered (int    argc,
   g_autoptr(GVariant) entries_variant = NULL;
   g_autoptr(GError) error = NULL;
   GVariantIter iter;
-  GVariant *entry = NULL;
   int exit_status = EXIT_OK;
 
   g_option_context_set_summary (context, _("List the “always allow” decisions, or forget one."));
@@ -493,10 +492,13 @@ cmd_remembered (int    argc,
     return report_call_error (error);
 
   g_variant_iter_init (&iter, entries_variant);
-  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+  for (;;)
     {
-      g_autoptr(GVariant) owned = entry;
+      g_autoptr(GVariant) entry = g_variant_iter_next_value (&iter);
       const char *id = NULL, *app_id = NULL, *server_name = NULL, *domain = NULL;
+
+      if (entry == NULL)
+        break;
 
       g_variant_lookup (entry, "id", "&s", &id);
       g_variant_lookup (entry, "app_id", "&s", &app_id);

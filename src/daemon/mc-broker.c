@@ -228,7 +228,7 @@ static void
 forget_prompt (McBroker *self,
                McPrompt *prompt)
 {
-  g_autoptr(McPrompt) hold = g_object_ref (prompt);
+  g_autoptr(McPrompt) hold G_GNUC_UNUSED = g_object_ref (prompt);
   g_autofree char *completion_key = mc_prompt_dup_completion_key (prompt);
 
   mc_prompt_stop_timer (prompt);
@@ -296,7 +296,7 @@ static void
 on_prompt_timed_out (McPrompt *prompt,
                      McBroker *self)
 {
-  g_autoptr(McPrompt) hold = g_object_ref (prompt);
+  g_autoptr(McPrompt) hold G_GNUC_UNUSED = g_object_ref (prompt);
 
   switch (mc_prompt_get_state (prompt))
     {

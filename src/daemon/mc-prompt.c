@@ -414,7 +414,7 @@ static gboolean
 on_timer_expired (gpointer user_data)
 {
   McPrompt *self = MC_PROMPT (user_data);
-  g_autoptr(McPrompt) hold = g_object_ref (self);
+  g_autoptr(McPrompt) hold G_GNUC_UNUSED = g_object_ref (self);
 
   self->timer_id = 0;
   g_signal_emit (self, signals[SIGNAL_TIMED_OUT], 0);

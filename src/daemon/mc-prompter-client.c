@@ -252,7 +252,7 @@ on_connection_closed (GDBusConnection  *connection,
                       GError           *error,
                       McPrompterClient *self)
 {
-  g_autoptr(McPrompterClient) hold = g_object_ref (self);
+  g_autoptr(McPrompterClient) hold G_GNUC_UNUSED = g_object_ref (self);
 
   g_debug ("Dialog channel closed%s", remote_peer_vanished ? " by the prompter" : "");
   reset (self);

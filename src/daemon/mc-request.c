@@ -43,7 +43,7 @@ mc_request_handle_close (McDbusRequest1         *object,
                          GDBusMethodInvocation  *invocation)
 {
   McRequest *self = MC_REQUEST (object);
-  g_autoptr(McRequest) hold = g_object_ref (self);
+  g_autoptr(McRequest) hold G_GNUC_UNUSED = g_object_ref (self);
 
   g_debug ("Request %s closed by its caller", self->path);
 
