@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "mc-broker.h"
+#include "mc-broker-options.h"
 #include "mc-error.h"
 #include "mc-fair-queue.h"
 #include "mc-options.h"
@@ -17,8 +18,6 @@
 
 #define MAX_PARENT_WINDOW_LENGTH 256
 #define MAX_MESSAGE_LENGTH 16384
-#define MAX_ELICITATION_ID_LENGTH 256
-#define MAX_SERVER_URL_LENGTH 8192
 
 /* The io.github.mcp_consent.Broker1 implementation: validates what callers
  * send, identifies them, queues their prompts fairly, drives the dialog and
@@ -50,112 +49,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (McBroker, mc_broker, MC_DBUS_TYPE_BROKER1_SKELETO
                                G_IMPLEMENT_INTERFACE (MC_DBUS_TYPE_BROKER1, mc_broker_iface_init))
 
 /* Argument validation {{{1 */
-
-static gboolean
-validate_label (const char  *key,
-                GVariant    *value,
-                GError     **error)
-{
-  const char *text = g_variant_get_string (value, NULL);
-
-  /* Names are shown as the identity of the server: no bidi overrides,
-   * controls or zero-width characters that could make one look like
-   * another. */
-  if (mc_text_has_unsafe_chars (text))
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Server “%s” contains control, zero-width or bidirectional formatting characters", key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-validate_server_name (const char  *key,
-                      GVariant    *value,
-                      GError     **error)
-{
-  if (g_variant_get_string (value, NULL)[0] == '\0')
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Server “%s” must not be empty", key);
-      return FALSE;
-    }
-  return validate_label (key, value, error);
-}
-
-static gboolean
-validate_server_url (const char  *key,
-                     GVariant    *value,
-                     GError     **error)
-{
-  const char *url = g_variant_get_string (value, NULL);
-  g_autoptr(GUri) uri = NULL;
-
-  if (url[0] == '\0')
-    return TRUE;
-
-  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL ||
-      g_uri_get_host (uri) == NULL ||
-      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0 &&
-       g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0))
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Server “%s” must be an absolute http or https URL", key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-validate_timeout (const char  *key,
-                  GVariant    *value,
-                  GError     **error)
-{
-  guint32 timeout = g_variant_get_uint32 (value);
-
-  if (timeout < 1 || timeout > MC_BROKER_MAX_TIMEOUT)
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Option “%s” must be between 1 and %d seconds", key, MC_BROKER_MAX_TIMEOUT);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-validate_elicitation_id (const char  *key,
-                         GVariant    *value,
-                         GError     **error)
-{
-  if (g_variant_get_string (value, NULL)[0] == '\0')
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Option “%s” must not be empty", key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static const McOptionKey server_keys[] = {
-  { "name", "s", 256, TRUE, validate_server_name },
-  { "title", "s", 256, FALSE, validate_label },
-  { "version", "s", 64, FALSE, validate_label },
-  { "url", "s", MAX_SERVER_URL_LENGTH, FALSE, validate_server_url },
-};
-
-/* CheckUrl needs only the URL of the server. */
-static const McOptionKey check_server_keys[] = {
-  { "name", "s", 256, FALSE, validate_label },
-  { "title", "s", 256, FALSE, validate_label },
-  { "version", "s", 64, FALSE, validate_label },
-  { "url", "s", MAX_SERVER_URL_LENGTH, FALSE, validate_server_url },
-};
-
-static const McOptionKey elicit_option_keys[] = {
-  { "handle_token", "s", 64, FALSE, mc_options_validate_token },
-  { "elicitation_id", "s", MAX_ELICITATION_ID_LENGTH, FALSE, validate_elicitation_id },
-  { "timeout", "u", 0, FALSE, validate_timeout },
-};
 
 static const char *
 dict_lookup_string (GVariantDict *dict,
@@ -773,8 +666,8 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
 
   if (!check_string_length ("parent_window", parent_window, MAX_PARENT_WINDOW_LENGTH, &error) ||
       !check_string_length ("message", message, MAX_MESSAGE_LENGTH, &error) ||
-      !mc_options_filter (arg_server, server_keys, G_N_ELEMENTS (server_keys), &server, &error) ||
-      !mc_options_filter (arg_options, elicit_option_keys, G_N_ELEMENTS (elicit_option_keys), &options, &error))
+      !mc_options_filter (arg_server, mc_broker_server_keys, mc_broker_n_server_keys, &server, &error) ||
+      !mc_options_filter (arg_options, mc_broker_elicit_option_keys, mc_broker_n_elicit_option_keys, &options, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -939,8 +832,8 @@ mc_broker_handle_complete_elicitation (McDbusBroker1         *object,
   g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(GError) error = NULL;
 
-  if (!mc_options_filter (arg_server, server_keys, G_N_ELEMENTS (server_keys), &server, &error) ||
-      !check_string_length ("elicitation_id", elicitation_id, MAX_ELICITATION_ID_LENGTH, &error))
+  if (!mc_options_filter (arg_server, mc_broker_server_keys, mc_broker_n_server_keys, &server, &error) ||
+      !check_string_length ("elicitation_id", elicitation_id, MC_BROKER_MAX_ELICITATION_ID_LENGTH, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -963,7 +856,7 @@ mc_broker_handle_check_url (McDbusBroker1         *object,
   g_autoptr(GVariant) verdict_variant = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!mc_options_filter (arg_server, check_server_keys, G_N_ELEMENTS (check_server_keys), &server, &error))
+  if (!mc_options_filter (arg_server, mc_broker_check_server_keys, mc_broker_n_check_server_keys, &server, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -13,8 +13,6 @@ G_BEGIN_DECLS
 #define MC_BROKER_OBJECT_PATH "/io/github/mcp_consent/Broker"
 #define MC_BROKER_INTERFACE_VERSION 1
 #define MC_BROKER_MAX_PENDING_PER_CALLER 8
-#define MC_BROKER_DEFAULT_TIMEOUT 300
-#define MC_BROKER_MAX_TIMEOUT 3600
 
 #define MC_TYPE_BROKER (mc_broker_get_type ())
 

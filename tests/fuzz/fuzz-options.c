@@ -19,116 +19,9 @@
 #include <string.h>
 
 #include "fuzz-common.h"
+#include "mc-broker-options.h"
 #include "mc-error.h"
 #include "mc-options.h"
-#include "mc-text.h"
-
-/* The broker's tables and validators (src/daemon/mc-broker.c), restated
- * here because they are static there; keep them in step. */
-
-#define MAX_ELICITATION_ID_LENGTH 256
-#define MAX_SERVER_URL_LENGTH 8192
-#define MC_BROKER_MAX_TIMEOUT 3600
-
-static gboolean
-validate_label (const char  *key,
-                GVariant    *value,
-                GError     **error)
-{
-  if (mc_text_has_unsafe_chars (g_variant_get_string (value, NULL)))
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Server “%s” contains control, zero-width or bidirectional formatting characters", key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-validate_server_name (const char  *key,
-                      GVariant    *value,
-                      GError     **error)
-{
-  if (g_variant_get_string (value, NULL)[0] == '\0')
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Server “%s” must not be empty", key);
-      return FALSE;
-    }
-  return validate_label (key, value, error);
-}
-
-static gboolean
-validate_server_url (const char  *key,
-                     GVariant    *value,
-                     GError     **error)
-{
-  const char *url = g_variant_get_string (value, NULL);
-  g_autoptr(GUri) uri = NULL;
-
-  if (url[0] == '\0')
-    return TRUE;
-
-  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL ||
-      g_uri_get_host (uri) == NULL ||
-      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0 &&
-       g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0))
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Server “%s” must be an absolute http or https URL", key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-validate_timeout (const char  *key,
-                  GVariant    *value,
-                  GError     **error)
-{
-  guint32 timeout = g_variant_get_uint32 (value);
-
-  if (timeout < 1 || timeout > MC_BROKER_MAX_TIMEOUT)
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Option “%s” must be between 1 and %d seconds", key, MC_BROKER_MAX_TIMEOUT);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-validate_elicitation_id (const char  *key,
-                         GVariant    *value,
-                         GError     **error)
-{
-  if (g_variant_get_string (value, NULL)[0] == '\0')
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Option “%s” must not be empty", key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static const McOptionKey server_keys[] = {
-  { "name", "s", 256, TRUE, validate_server_name },
-  { "title", "s", 256, FALSE, validate_label },
-  { "version", "s", 64, FALSE, validate_label },
-  { "url", "s", MAX_SERVER_URL_LENGTH, FALSE, validate_server_url },
-};
-
-static const McOptionKey check_server_keys[] = {
-  { "name", "s", 256, FALSE, validate_label },
-  { "title", "s", 256, FALSE, validate_label },
-  { "version", "s", 64, FALSE, validate_label },
-  { "url", "s", MAX_SERVER_URL_LENGTH, FALSE, validate_server_url },
-};
-
-static const McOptionKey elicit_option_keys[] = {
-  { "handle_token", "s", 64, FALSE, mc_options_validate_token },
-  { "elicitation_id", "s", MAX_ELICITATION_ID_LENGTH, FALSE, validate_elicitation_id },
-  { "timeout", "u", 0, FALSE, validate_timeout },
-};
 
 /* Not the broker's: types and a default length it does not use yet. */
 static const McOptionKey other_keys[] = {
@@ -145,17 +38,18 @@ typedef struct
   gsize              n_keys;
 } Table;
 
-static const Table tables[] = {
-  { server_keys, G_N_ELEMENTS (server_keys) },
-  { check_server_keys, G_N_ELEMENTS (check_server_keys) },
-  { elicit_option_keys, G_N_ELEMENTS (elicit_option_keys) },
-  { other_keys, G_N_ELEMENTS (other_keys) },
-};
+/* The broker's own tables (src/daemon/mc-broker-options.c), and one more;
+ * filled in at start, since the tables' lengths are not constants here. */
+static Table tables[4];
 
 int
 LLVMFuzzerInitialize (int    *argc,
                       char ***argv)
 {
+  tables[0] = (Table) { mc_broker_server_keys, mc_broker_n_server_keys };
+  tables[1] = (Table) { mc_broker_check_server_keys, mc_broker_n_check_server_keys };
+  tables[2] = (Table) { mc_broker_elicit_option_keys, mc_broker_n_elicit_option_keys };
+  tables[3] = (Table) { other_keys, G_N_ELEMENTS (other_keys) };
   fuzz_make_messages_fatal ();
   return 0;
 }
