@@ -1069,11 +1069,10 @@ test_flatpak (Fixture       *fixture,
   Probe probe = { 0 };
   int data_fd = -1;
 
+  /* Flatpak identification is the point of these cases: a machine where
+   * bwrap cannot run fails them, rather than passing without them. */
   if (!sandbox_works (&reason))
-    {
-      g_test_skip (reason);
-      return;
-    }
+    g_error ("bwrap cannot make a sandbox here, so Flatpak callers cannot be tested: %s", reason);
 
   write_desktop_file ("org.example.McProbe",
                       "[Desktop Entry]\n"
