@@ -361,6 +361,9 @@ void
 mc_test_env_wait_for_daemon (McTestEnv *env)
 {
   mc_test_wait_until (name_has_owner, env, "the daemon to own its name");
+  if (env->daemon != NULL && g_subprocess_get_identifier (env->daemon) == NULL)
+    g_error ("The daemon exited (status %d) before it owned its name; its output is above",
+             g_subprocess_get_status (env->daemon));
 }
 
 /**
@@ -380,7 +383,6 @@ mc_test_env_start_daemon (McTestEnv *env)
                                              mc_test_build_path ("MC_TEST_DAEMON"), "--verbose", NULL);
   g_assert_no_error (error);
   mc_test_env_wait_for_daemon (env);
-  g_assert_nonnull (g_subprocess_get_identifier (env->daemon));
 }
 
 /**
