@@ -13,9 +13,11 @@ build_packages="
   desktop-file-utils appstream dbus
 "
 # The test suite starts its own dbus-daemon, Xvfb and bwrap sandboxes, and
-# drives the dialog with XTEST key presses; clang builds the fuzzers.
+# drives the dialog with XTEST key presses; clang builds the sanitizer
+# suite and the fuzzers, and llvm-symbolizer names the frames leak
+# suppressions match.
 test_packages="
-  dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev
+  dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev llvm
 "
 
 # The benchmarks measure xdg-desktop-portal beside the daemon, and watch
