@@ -10,7 +10,7 @@ set -eu
 build_packages="
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libglib2.0-bin libgtk-4-dev libsoup-3.0-dev libjson-glib-dev libsecret-1-dev
-  desktop-file-utils appstream dbus
+  desktop-file-utils appstream dbus libxml2-utils
 "
 # The test suite starts its own dbus-daemon, Xvfb and bwrap sandboxes, and
 # drives the dialog with XTEST key presses; clang builds the sanitizer
