@@ -84,6 +84,7 @@ daemon="$LIBEXECDIR/mcp-consentd"
 
 expect_program "$BINDIR/mcp-consent"
 expect_program "$daemon"
+expect_program "$LIBEXECDIR/mcp-consent-prompter"
 
 service="$DBUS_SERVICE_DIR/$BUS_NAME.service"
 expect_file "$service"
