@@ -107,7 +107,8 @@ send_answer (gpointer user_data)
 {
   Answer *answer = user_data;
 
-  mc_dbus_prompter1_emit_answered (answer->skeleton, answer->prompt_id, answer->answer);
+  mc_dbus_prompter1_emit_answered (answer->skeleton, answer->prompt_id, answer->answer,
+                                   g_variant_new ("a{sv}", NULL));
   g_object_unref (answer->skeleton);
   g_free (answer->prompt_id);
   g_free (answer->answer);

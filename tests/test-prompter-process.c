@@ -72,6 +72,7 @@ static void
 answered_cb (McDbusPrompter1 *proxy,
              const char      *prompt_id,
              const char      *answer,
+             GVariant        *results,
              Fixture         *fixture)
 {
   g_ptr_array_add (fixture->answers, g_strdup_printf ("%s %s", prompt_id, answer));

@@ -15,6 +15,10 @@ static const GDBusErrorEntry mc_error_entries[] = {
   { MC_ERROR_BUSY, "io.github.mcp_consent.Error.Busy" },
   { MC_ERROR_URL_BLOCKED, "io.github.mcp_consent.Error.UrlBlocked" },
   { MC_ERROR_NOT_FOUND, "io.github.mcp_consent.Error.NotFound" },
+  { MC_ERROR_NOT_AUTHORIZED, "io.github.mcp_consent.Error.NotAuthorized" },
+  { MC_ERROR_KEYRING_LOCKED, "io.github.mcp_consent.Error.KeyringLocked" },
+  { MC_ERROR_KEYRING_UNAVAILABLE, "io.github.mcp_consent.Error.KeyringUnavailable" },
+  { MC_ERROR_REMOTE, "io.github.mcp_consent.Error.Remote" },
 };
 
 GQuark

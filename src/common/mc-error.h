@@ -16,6 +16,15 @@ G_BEGIN_DECLS
  * @MC_ERROR_BUSY: The caller has too many requests pending.
  * @MC_ERROR_URL_BLOCKED: The URL may never be opened; nothing was shown.
  * @MC_ERROR_NOT_FOUND: No such object (e.g. a remembered decision).
+ * @MC_ERROR_NOT_AUTHORIZED: The caller holds no usable grant for that MCP
+ *   server: none was given, it was revoked, or it can no longer be
+ *   refreshed; the caller should call Authorize.
+ * @MC_ERROR_KEYRING_LOCKED: The keyring that holds the tokens is locked.
+ * @MC_ERROR_KEYRING_UNAVAILABLE: There is no Secret Service to keep tokens
+ *   in; the broker never falls back to files.
+ * @MC_ERROR_REMOTE: An MCP or authorization server answered with an error or
+ *   with something that could not be used; the message names the server
+ *   and the field.
  *
  * Errors of the broker; on D-Bus they are io.github.mcp_consent.Error.*.
  */
@@ -27,6 +36,10 @@ typedef enum
   MC_ERROR_BUSY,
   MC_ERROR_URL_BLOCKED,
   MC_ERROR_NOT_FOUND,
+  MC_ERROR_NOT_AUTHORIZED,
+  MC_ERROR_KEYRING_LOCKED,
+  MC_ERROR_KEYRING_UNAVAILABLE,
+  MC_ERROR_REMOTE,
 } McError;
 
 #define MC_ERROR (mc_error_quark ())

@@ -447,6 +447,7 @@ static void
 on_prompter_answered (McPrompterClient *prompter,
                       const char       *prompt_id,
                       const char       *answer,
+                      GVariant         *results,
                       McBroker         *self)
 {
   McPrompt *prompt = g_hash_table_lookup (self->prompts, prompt_id);

@@ -154,13 +154,14 @@ mc_prompter_client_class_init (McPrompterClientClass *klass)
    * McPrompterClient::answered:
    * @prompt_id: the prompt
    * @answer: "open", "open-always", "decline" or "dismiss"
+   * @results: an a{sv}: "scopes" (as) for an authorize prompt
    */
   signals[SIGNAL_ANSWERED] =
     g_signal_new ("answered",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+                  G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_VARIANT);
 
   /**
    * McPrompterClient::notice-closed:
@@ -225,9 +226,10 @@ static void
 on_answered (McDbusPrompter1  *proxy,
              const char       *prompt_id,
              const char       *answer,
+             GVariant         *results,
              McPrompterClient *self)
 {
-  g_signal_emit (self, signals[SIGNAL_ANSWERED], 0, prompt_id, answer);
+  g_signal_emit (self, signals[SIGNAL_ANSWERED], 0, prompt_id, answer, results);
 }
 
 static void

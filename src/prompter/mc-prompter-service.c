@@ -147,7 +147,8 @@ dialog_answered_cb (McConsentDialog   *dialog,
   g_debug ("Prompt %s answered: %s", mc_consent_dialog_get_prompt_id (dialog), answer);
   mc_dbus_prompter1_emit_answered (MC_DBUS_PROMPTER1 (self),
                                    mc_consent_dialog_get_prompt_id (dialog),
-                                   answer);
+                                   answer,
+                                   g_variant_new ("a{sv}", NULL));
 }
 
 static void
