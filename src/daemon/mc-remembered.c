@@ -8,12 +8,12 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "mc-json.h"
 #include "mc-remembered.h"
 #include "mc-remembered-private.h"
 
 #define FORMAT_VERSION 1
 /* The format nests three deep; this leaves room for a later version. */
-#define MAX_NESTING    32
 
 /* "Always allow <domain> for <server>" decisions, bound to a verified app
  * identity, kept in the state directory as JSON.  Nothing here is secret. */
@@ -93,57 +93,14 @@ dup_member (JsonObject *object,
             gboolean    required,
             GError    **error)
 {
-  JsonNode *node = json_object_get_member (object, name);
-  const char *value = NULL;
+  char *value = NULL;
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    {
-      if (required)
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "entry lacks “%s”", name);
-      return NULL;
-    }
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s” is not a string", name);
-      return NULL;
-    }
-
-  /* json-glib decodes a lone surrogate ("\udc00") to bytes that are not
-   * UTF-8, which ListRemembered could not send and the dialog not show. */
-  value = json_node_get_string (node);
-  if (!g_utf8_validate (value, -1, NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s” is not valid UTF-8", name);
-      return NULL;
-    }
-
-  return g_strdup (value);
-}
-
-/* Not json_object_get_int_member(): it raises a critical on an object or
- * an array, and makes a number up from a string, a double or a boolean. */
-static gboolean
-get_int_member (JsonObject  *object,
-                const char  *name,
-                gint64       default_value,
-                gint64      *out_value,
-                GError     **error)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  *out_value = default_value;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    return TRUE;
-
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s” is not an integer", name);
-      return FALSE;
-    }
-
-  *out_value = json_node_get_int (node);
-  return TRUE;
+  /* The member must be there: a NULL return says "error or absent". */
+  if (!mc_json_get_string (object, name, required, &value, error))
+    return NULL;
+  if (value == NULL && required)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "entry lacks “%s”", name);
+  return value;
 }
 
 static Entry *
@@ -183,7 +140,7 @@ entry_from_json (JsonNode  *node,
     g_set_error_literal (&local_error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                          "dangerous URLs are never remembered");
   if (local_error == NULL)
-    get_int_member (object, "created", 0, &entry->created, &local_error);
+    mc_json_get_int (object, "created", 0, &entry->created, &local_error);
   if (local_error != NULL)
     {
       entry_free (entry);
@@ -192,71 +149,6 @@ entry_from_json (JsonNode  *node,
     }
 
   return entry;
-}
-
-/* json-glib 1.6 parses nested arrays and objects by recursion, with no
- * limit: some 100 kB of "[" overflow the stack, and the daemon would crash
- * at every start instead of setting the file aside.  So the nesting is
- * measured first.  The scan knows strict JSON: double-quoted strings with
- * backslash escapes.  json-glib also takes comments and single-quoted
- * strings, where a double quote could hide brackets from the scan, so a
- * "/" or "'" outside a string is refused rather than guessed at; we never
- * write either. */
-static gboolean
-check_nesting (const char  *contents,
-               gsize        length,
-               GError     **error)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = contents[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-
-      switch (c)
-        {
-        case '"':
-          in_string = TRUE;
-          break;
-
-        case '[':
-        case '{':
-          if (++depth > MAX_NESTING)
-            {
-              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "nested deeper than %d levels", MAX_NESTING);
-              return FALSE;
-            }
-          break;
-
-        case ']':
-        case '}':
-          if (depth > 0)
-            depth--;
-          break;
-
-        case '/':
-        case '\'':
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               "a comment or a single quote outside a string");
-          return FALSE;
-
-        default:
-          break;
-        }
-    }
-
-  return TRUE;
 }
 
 /**
@@ -278,10 +170,7 @@ _mc_remembered_load_from_data (McRemembered  *self,
                                gsize          length,
                                GError       **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root_node = NULL;
-  JsonObject *root = NULL;
+  g_autoptr(JsonObject) root = NULL;
   JsonArray *entries = NULL;
   gint64 version = 0;
 
@@ -290,37 +179,11 @@ _mc_remembered_load_from_data (McRemembered  *self,
   g_return_val_if_fail (contents != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_nesting (contents, length, error))
+  root = mc_json_parse_object (contents, length, error);
+  if (root == NULL)
     return FALSE;
 
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, contents, length, &local_error))
-    {
-      /* json-glib quotes the token it stopped at as it decoded it, which
-       * need not be UTF-8 either; the message goes to the journal. */
-      g_autofree char *message = g_utf8_make_valid (local_error->message, -1);
-
-      g_set_error_literal (error, local_error->domain, local_error->code, message);
-      return FALSE;
-    }
-
-  /* json-glib parses an empty or all-blank file without error, to no
-   * root at all; a file cut short by a crash or a full disk can be that. */
-  root_node = json_parser_get_root (parser);
-  if (root_node == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the file is empty");
-      return FALSE;
-    }
-
-  if (!JSON_NODE_HOLDS_OBJECT (root_node))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the top level is not an object");
-      return FALSE;
-    }
-  root = json_node_get_object (root_node);
-
-  if (!get_int_member (root, "version", 0, &version, error))
+  if (!mc_json_get_int (root, "version", 0, &version, error))
     return FALSE;
   if (version != FORMAT_VERSION)
     {
