@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+char      *mc_oauth_canonical_resource       (const char          *url,
+                                              GError             **error);
+GPtrArray *mc_oauth_prm_urls                 (const char          *resource);
+GPtrArray *mc_oauth_as_metadata_urls         (const char          *issuer);
+gboolean   mc_oauth_url_is_acceptable        (const char          *url,
+                                              GError             **error);
+gboolean   mc_oauth_host_is_loopback         (const char          *host);
+gboolean   mc_oauth_is_valid_scope_token     (const char          *scope);
+GStrv      mc_oauth_scope_split              (const char          *scope,
+                                              GError             **error);
+char      *mc_oauth_scope_join               (const char * const  *scopes);
+GStrv      mc_oauth_scopes_union             (const char * const  *a,
+                                              const char * const  *b);
+GStrv      mc_oauth_scopes_minus             (const char * const  *a,
+                                              const char * const  *b);
+gboolean   mc_oauth_scopes_subset            (const char * const  *scopes,
+                                              const char * const  *of);
+
+G_END_DECLS
