@@ -151,7 +151,13 @@ test_config_errors (void)
     { "[issuer https://a.example]\nclient-id x\n", "line 2, [issuer https://a.example]: “client-id x” is not key=value*" },
     { "[issuer https://a.example\n", "line 1: “[issuer https://a.example” is not a group header" },
     { "[issuer https://a.example]\nclient-id=\n", "line 2, [issuer https://a.example]: “client-id” is empty or too long" },
-    { "[issuer https://a.example]\nclient-id=a\\tb\n", "line 2, [issuer https://a.example]: “client-id” has a control character" },
+    { "[issuer https://a.example]\nclient-id=a\tb\n", "line 2, [issuer https://a.example]: “client-id” has a control character" },
+    { "[issuer https://a.example]\nclient-id=a\\tb\n",
+      "line 2, [issuer https://a.example]: “client-id” has a backslash; values are taken as written*" },
+    /* GLib 2.74's g_key_file_get_string() set its error twice on this
+     * (fuzz-clients-ini, regression-glib-double-error). */
+    { "[issuer https://a.example]\nclient-id=a\\-idtc\\d\\\n",
+      "line 2, [issuer https://a.example]: “client-id” has a backslash*" },
     { "[issuer https://a.example]\nclient-id=\xff\n", "line 2, [issuer https://a.example]: not valid UTF-8" },
   };
 

@@ -327,10 +327,23 @@ get_value (GKeyFile    *key_file,
   if (!g_key_file_has_key (key_file, group, key, NULL))
     return NULL;
 
-  value = g_key_file_get_string (key_file, group, key, &local_error);
+  /* Raw, not g_key_file_get_string(): GLib 2.74 sets its GError twice on
+   * an invalid escape followed by a trailing backslash (a GLib-WARNING,
+   * fatal under G_DEBUG=fatal-warnings; found by fuzz-clients-ini).  No
+   * value the broker reads — URLs, client ids, method names — needs an
+   * escape, so a backslash is refused instead of interpreted. */
+  value = g_key_file_get_value (key_file, group, key, &local_error);
   if (value == NULL)
     {
       g_propagate_error (error, config_error (key_line (map, group, key), group, "%s", local_error->message));
+      return NULL;
+    }
+  if (strchr (value, '\\') != NULL)
+    {
+      g_propagate_error (error, config_error (key_line (map, group, key), group,
+                                              "“%s” has a backslash; values are taken as written, without escapes",
+                                              key));
+      g_free (value);
       return NULL;
     }
   if (value[0] == '\0' || strlen (value) > MAX_VALUE_LENGTH)
@@ -1542,9 +1555,13 @@ mc_clients_config_set_client (const char  *config_path,
                            "clients.ini cannot name a URL with an IPv6 address; use a host name");
       return FALSE;
     }
-  if (!is_valid_value (client_id))
+  /* GKeyFile would escape a backslash or a leading blank, which the
+   * reader refuses; no client id has either. */
+  if (!is_valid_value (client_id) || strchr (client_id, '\\') != NULL ||
+      g_ascii_isspace (client_id[0]) || g_ascii_isspace (client_id[strlen (client_id) - 1]))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "the client id is empty or not text");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "the client id is empty, not text, or has a backslash or blanks around it");
       return FALSE;
     }
   method = auth_method_from_config (auth_method != NULL ? auth_method : "none");
