@@ -21,15 +21,17 @@
  * tests/test-token-store.c (docs/storage.md has the details):
  *  - store into a locked collection tries to unlock it (a prompt, on a
  *    desktop); if it stays locked: SECRET_ERROR_IS_LOCKED;
- *  - lookup of a locked item tries to unlock it likewise; if it stays
- *    locked it returns NULL *without an error*, as if there were no item;
+ *  - lookup (secret_password_lookup()) of a locked item tries to unlock it
+ *    likewise; if it stays locked it returns NULL *without an error*, as
+ *    if there were no item;
  *  - clear skips locked items and returns FALSE, also without an error;
+ *  - a collection locked since gnome-keyring started shows no items at
+ *    all, so neither can even see the item to try;
  *  - no Secret Service on the bus: G_DBUS_ERROR_SERVICE_UNKNOWN; no bus:
  *    a G_IO_ERROR from connecting.
- *  - a collection locked since gnome-keyring started shows no items at
- *    all, so the two above cannot even see the item to try.
- * So a miss is checked for a locked item and a locked default collection,
- * and clear looks before it deletes. */
+ * So a lookup finds the item itself and looks at whether it is locked; a
+ * miss, and every clear, looks at the default collection and unlocks it
+ * if it can; clear refuses rather than delete part. */
 
 #define SCHEMA_NAME "io.github.mcp_consent.Token"
 
@@ -195,11 +197,17 @@ map_error (const GError *error,
  * the Secret Service backend has such items; the file backend's are
  * readable whenever they are found. */
 static gboolean
+is_locked_item (gpointer item)
+{
+  return SECRET_IS_ITEM (item) && secret_item_get_locked (SECRET_ITEM (item));
+}
+
+static gboolean
 any_locked (GList *items)
 {
   for (GList *l = items; l != NULL; l = l->next)
     {
-      if (SECRET_IS_ITEM (l->data) && secret_item_get_locked (SECRET_ITEM (l->data)))
+      if (is_locked_item (l->data))
         return TRUE;
     }
   return FALSE;
@@ -500,9 +508,7 @@ op_new (const McTokenKey *key,
   return op;
 }
 
-static void on_looked_up (GObject      *source_object,
-                          GAsyncResult *result,
-                          gpointer      user_data);
+static void start_lookup (GTask *task);
 
 static void
 on_lookup_default_unlocked (GObject      *source_object,
@@ -524,12 +530,45 @@ on_lookup_default_unlocked (GObject      *source_object,
   if (state == DEFAULT_UNLOCKED_NOW)
     {
       op->retried = TRUE;
-      secret_password_lookupv (&token_schema, op->attributes, g_task_get_cancellable (task),
-                               on_looked_up, g_steal_pointer (&task));
+      start_lookup (g_steal_pointer (&task));
       return;
     }
 
   g_task_return_pointer (task, NULL, NULL);
+}
+
+static void
+on_retrieved (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  SecretValue *value = NULL;
+
+  value = secret_retrievable_retrieve_secret_finish (SECRET_RETRIEVABLE (source_object), result, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (error, "lookup"));
+      return;
+    }
+
+  /* We store text (the password API's text/plain); anything else under
+   * our schema was not written by us. */
+  if (value == NULL || secret_value_get_text (value) == NULL)
+    {
+      if (value != NULL)
+        {
+          g_message ("Ignoring a keyring item of schema %s that does not hold text", SCHEMA_NAME);
+          secret_value_unref (value);
+        }
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
+  /* Into nonpageable memory, wiped by secret_password_free(). */
+  g_task_return_pointer (task, secret_value_unref_to_password (value, NULL),
+                         (GDestroyNotify)mc_token_store_secret_free);
 }
 
 static void
@@ -539,8 +578,9 @@ on_lookup_searched (GObject      *source_object,
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
+  Op *op = g_task_get_task_data (task);
   GList *items = NULL;
-  gboolean locked = FALSE;
+  g_autoptr(SecretRetrievable) item = NULL;
 
   items = secret_password_search_finish (result, &error);
   if (error != NULL)
@@ -549,55 +589,48 @@ on_lookup_searched (GObject      *source_object,
       return;
     }
 
-  locked = any_locked (items);
+  if (items == NULL)
+    {
+      /* Nothing found: or a collection locked since the service started
+       * hides it. */
+      if (op->retried)
+        g_task_return_pointer (task, NULL, NULL);
+      else
+        ensure_default_unlocked_async (g_task_get_cancellable (task), on_lookup_default_unlocked,
+                                       g_steal_pointer (&task));
+      return;
+    }
+
+  /* Without SECRET_SEARCH_ALL, the one item libsecret would pick: the
+   * unlocked one most recently stored, if any. */
+  item = g_object_ref (items->data);
   g_list_free_full (items, g_object_unref);
 
-  /* libsecret already tried to unlock it, and could not. */
-  if (locked)
+  /* libsecret tried to unlock it (a prompt on a desktop), and could not. */
+  if (is_locked_item (item))
     {
       g_task_return_error (task, new_locked_error ());
       return;
     }
 
-  ensure_default_unlocked_async (g_task_get_cancellable (task), on_lookup_default_unlocked,
-                                 g_steal_pointer (&task));
+  secret_retrievable_retrieve_secret (item, g_task_get_cancellable (task), on_retrieved,
+                                      g_steal_pointer (&task));
 }
 
+/* Not secret_password_lookup(): libsecret 0.20.5 leaks the D-Bus reply of
+ * every GetSecrets it makes (secret_service_get_secret(s)_for_dbus_path(s)_finish,
+ * fixed in 0.21.2 by "secret-paths: Make sure to unref GVariant"), and
+ * that reply carries the secret, encrypted with the session key or, in a
+ * plain session, in clear, in memory nobody wipes.  The item's own
+ * GetSecret, through SecretRetrievable, does not leak; it also lets a
+ * locked item be told from a missing one without a second search. */
 static void
-on_looked_up (GObject      *source_object,
-              GAsyncResult *result,
-              gpointer      user_data)
+start_lookup (GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
   Op *op = g_task_get_task_data (task);
-  char *secret = NULL;
 
-  secret = secret_password_lookup_nonpageable_finish (result, &error);
-  if (error != NULL)
-    {
-      g_task_return_error (task, map_error (error, "lookup"));
-      return;
-    }
-
-  if (secret != NULL)
-    {
-      g_task_return_pointer (task, secret, (GDestroyNotify)mc_token_store_secret_free);
-      return;
-    }
-
-  if (op->retried)
-    {
-      g_task_return_pointer (task, NULL, NULL);
-      return;
-    }
-
-  /* libsecret says "nothing" also when the item is there but its
-   * collection stayed locked (the unlock prompt could not be shown or was
-   * dismissed).  Look again without unlocking, so the caller can tell the
-   * user to unlock rather than to sign in again. */
-  secret_password_searchv (&token_schema, op->attributes, SECRET_SEARCH_ALL,
-                           g_task_get_cancellable (task), on_lookup_searched, g_steal_pointer (&task));
+  secret_password_searchv (&token_schema, op->attributes, SECRET_SEARCH_UNLOCK,
+                           g_task_get_cancellable (task), on_lookup_searched, task);
 }
 
 /**
@@ -631,10 +664,7 @@ mc_token_store_lookup_async (McTokenKind          kind,
   op = op_new (key, kind);
   g_task_set_task_data (task, op, op_free);
 
-  /* Finished with the nonpageable variant: the secret is kept in memory
-   * that is never swapped out and is wiped when freed. */
-  secret_password_lookupv (&token_schema, op->attributes, cancellable,
-                           on_looked_up, g_steal_pointer (&task));
+  start_lookup (g_steal_pointer (&task));
 }
 
 /**
