@@ -15,9 +15,11 @@ build_packages="
 # The test suite starts its own dbus-daemon, Xvfb and bwrap sandboxes, and
 # drives the dialog with XTEST key presses; clang builds the sanitizer
 # suite and the fuzzers, and llvm-symbolizer names the frames leak
-# suppressions match.
+# suppressions match; the token store is tested against a real
+# gnome-keyring, and secret-tool is how docs/storage.md inspects it.
 test_packages="
   dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev llvm
+  gnome-keyring libsecret-tools
 "
 
 # The benchmarks measure xdg-desktop-portal beside the daemon, and watch

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -331,6 +332,9 @@ mc_test_env_new (McTestEnvFlags flags)
   start_bus (env);
   env->connection = mc_test_env_connect (env);
 
+  if (flags & MC_TEST_ENV_KEYRING)
+    mc_test_env_start_keyring (env, TRUE);
+
   return env;
 }
 
@@ -478,6 +482,8 @@ mc_test_env_free (McTestEnv *env)
     {
       stop_activated_daemon (env);
     }
+
+  mc_test_env_stop_keyring (env);
 
   if (env->connection != NULL)
     {
@@ -928,4 +934,326 @@ mc_test_ensure_installed (void)
   g_assert_no_error (error);
 
   close (lock_fd);
+}
+
+static gboolean
+secrets_has_owner (McTestEnv *env)
+{
+  g_autoptr(GVariant) reply = NULL;
+  gboolean has_owner = FALSE;
+
+  reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", "org.freedesktop.secrets"), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &has_owner);
+  return has_owner;
+}
+
+static gboolean
+keyring_ready (gpointer user_data)
+{
+  McTestEnv *env = user_data;
+
+  return secrets_has_owner (env) || g_subprocess_get_identifier (env->keyring) == NULL;
+}
+
+/**
+ * mc_test_env_start_keyring:
+ * @env: a #McTestEnv
+ * @unlock: whether to unlock (creating it if need be) the login keyring
+ *
+ * Starts gnome-keyring-daemon with its Secret Service only, on the test
+ * bus, as the test's child (stopped by its pid), and waits until it owns
+ * org.freedesktop.secrets.  Its keyrings are in the test's XDG_DATA_HOME.
+ *
+ * With @unlock it reads %MC_TEST_KEYRING_PASSWORD on stdin (every byte
+ * counts, so no newline), creates the login keyring if there is none and
+ * unlocks it, as PAM does at login.  Without, an existing login keyring
+ * stays locked, and the test bus offers no prompter to unlock it: what a
+ * headless session with a locked keyring looks like.
+ */
+void
+mc_test_env_start_keyring (McTestEnv *env,
+                           gboolean   unlock)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *log_path = g_build_filename (env->dir, "keyring.log", NULL);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  g_assert_null (env->keyring);
+
+  launcher = mc_test_env_new_launcher (env, unlock ? G_SUBPROCESS_FLAGS_STDIN_PIPE : G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  g_ptr_array_add (argv, (char *)"gnome-keyring-daemon");
+  /* In the foreground, it stays our child, to be stopped by its pid. */
+  g_ptr_array_add (argv, (char *)"--foreground");
+  g_ptr_array_add (argv, (char *)"--components=secrets");
+  if (unlock)
+    g_ptr_array_add (argv, (char *)"--unlock");
+  g_ptr_array_add (argv, NULL);
+  env->keyring = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
+  g_assert_no_error (error);
+
+  if (unlock)
+    {
+      GOutputStream *input = g_subprocess_get_stdin_pipe (env->keyring);
+
+      g_output_stream_write_all (input, MC_TEST_KEYRING_PASSWORD, strlen (MC_TEST_KEYRING_PASSWORD),
+                                 NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_output_stream_close (input, NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  mc_test_wait_until (keyring_ready, env, "gnome-keyring-daemon to own org.freedesktop.secrets");
+  if (g_subprocess_get_identifier (env->keyring) == NULL)
+    {
+      g_autofree char *log = NULL;
+
+      g_file_get_contents (log_path, &log, NULL, NULL);
+      g_error ("gnome-keyring-daemon exited before owning org.freedesktop.secrets:\n%s", log ?: "");
+    }
+}
+
+static gboolean
+secrets_released (gpointer user_data)
+{
+  return !secrets_has_owner (user_data);
+}
+
+/**
+ * mc_test_env_stop_keyring:
+ * @env: a #McTestEnv
+ *
+ * Stops the gnome-keyring-daemon the test started, by its pid, and waits
+ * for it to exit and its name to be free again.
+ */
+void
+mc_test_env_stop_keyring (McTestEnv *env)
+{
+  g_autoptr(GSubprocess) keyring = g_steal_pointer (&env->keyring);
+
+  if (keyring == NULL)
+    return;
+
+  if (g_subprocess_get_identifier (keyring) != NULL)
+    g_subprocess_send_signal (keyring, SIGTERM);
+  mc_test_wait_subprocess (keyring);
+  if (env->connection != NULL)
+    mc_test_wait_until (secrets_released, env, "org.freedesktop.secrets to be released");
+}
+
+static GVariant *
+call_secrets (McTestEnv          *env,
+              const char         *path,
+              const char         *interface,
+              const char         *method,
+              GVariant           *parameters,
+              const GVariantType *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = NULL;
+
+  reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.secrets", path, interface, method,
+                                       parameters, reply_type, G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                                       MC_TEST_TIMEOUT_SECONDS * 1000, NULL, &error);
+  g_assert_no_error (error);
+  return reply;
+}
+
+/**
+ * mc_test_env_lock_keyring:
+ * @env: a #McTestEnv
+ *
+ * Locks the collection behind the "default" alias through the Secret
+ * Service's own Lock method, as the user does from Seahorse.  gnome-keyring
+ * locks without a prompt.
+ */
+void
+mc_test_env_lock_keyring (McTestEnv *env)
+{
+  g_autoptr(GVariant) alias = NULL;
+  g_autoptr(GVariant) locked = NULL;
+  g_autoptr(GVariant) prompt = NULL;
+  const char *collection = NULL;
+  const char *paths[] = { NULL, NULL };
+
+  alias = call_secrets (env, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", "ReadAlias",
+                        g_variant_new ("(s)", "default"), G_VARIANT_TYPE ("(o)"));
+  g_variant_get (alias, "(&o)", &collection);
+  g_assert_cmpstr (collection, !=, "/");
+  paths[0] = collection;
+
+  locked = call_secrets (env, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", "Lock",
+                         g_variant_new ("(^ao)", paths), G_VARIANT_TYPE ("(aoo)"));
+  g_variant_get (locked, "(@aoo)", NULL, NULL);
+  prompt = g_variant_get_child_value (locked, 1);
+  /* No prompt: gnome-keyring locked it at once. */
+  g_assert_cmpstr (g_variant_get_string (prompt, NULL), ==, "/");
+}
+
+static void
+secret_item_free (gpointer data)
+{
+  McTestSecretItem *item = data;
+
+  g_free (item->path);
+  g_free (item->label);
+  g_clear_pointer (&item->attributes, g_hash_table_unref);
+  g_free (item);
+}
+
+static GVariant *
+get_item_property (McTestEnv  *env,
+                   const char *path,
+                   const char *name)
+{
+  g_autoptr(GVariant) reply = NULL;
+  GVariant *value = NULL;
+
+  reply = call_secrets (env, path, "org.freedesktop.DBus.Properties", "Get",
+                        g_variant_new ("(ss)", "org.freedesktop.Secret.Item", name), G_VARIANT_TYPE ("(v)"));
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+static void
+add_items (McTestEnv  *env,
+           GPtrArray  *items,
+           GVariant   *paths,
+           gboolean    locked)
+{
+  GVariantIter iter;
+  const char *path = NULL;
+
+  g_variant_iter_init (&iter, paths);
+  while (g_variant_iter_next (&iter, "&o", &path))
+    {
+      McTestSecretItem *item = g_new0 (McTestSecretItem, 1);
+      g_autoptr(GVariant) label = get_item_property (env, path, "Label");
+      g_autoptr(GVariant) attributes = get_item_property (env, path, "Attributes");
+      GVariantIter attribute_iter;
+      const char *name = NULL;
+      const char *value = NULL;
+
+      item->path = g_strdup (path);
+      item->label = g_variant_dup_string (label, NULL);
+      item->locked = locked;
+      item->attributes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_variant_iter_init (&attribute_iter, attributes);
+      while (g_variant_iter_next (&attribute_iter, "{&s&s}", &name, &value))
+        g_hash_table_insert (item->attributes, g_strdup (name), g_strdup (value));
+      g_ptr_array_add (items, item);
+    }
+}
+
+/**
+ * mc_test_env_list_secret_items:
+ * @env: a #McTestEnv with a keyring
+ * @schema: an xdg:schema
+ *
+ * Asks the Secret Service itself (not libsecret, whose answers the tests
+ * check) for every item of @schema, locked or not, in every collection.
+ * The attributes of items in a collection that was locked when the service
+ * started are not known to it: such items are not listed.
+ *
+ * Returns: (transfer full) (element-type McTestSecretItem): the items
+ */
+GPtrArray *
+mc_test_env_list_secret_items (McTestEnv  *env,
+                               const char *schema)
+{
+  g_auto(GVariantBuilder) query = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) unlocked = NULL;
+  g_autoptr(GVariant) locked = NULL;
+  GPtrArray *items = g_ptr_array_new_with_free_func (secret_item_free);
+
+  g_variant_builder_add (&query, "{ss}", "xdg:schema", schema);
+  reply = call_secrets (env, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", "SearchItems",
+                        g_variant_new ("(@a{ss})", g_variant_builder_end (&query)), G_VARIANT_TYPE ("(aoao)"));
+  unlocked = g_variant_get_child_value (reply, 0);
+  locked = g_variant_get_child_value (reply, 1);
+  add_items (env, items, unlocked, FALSE);
+  add_items (env, items, locked, TRUE);
+
+  return items;
+}
+
+static gboolean
+contains (const char *haystack,
+          gsize       haystack_length,
+          const char *needle,
+          gsize       needle_length)
+{
+  for (gsize i = 0; i + needle_length <= haystack_length; i++)
+    {
+      if (memcmp (haystack + i, needle, needle_length) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+find_in_dir (const char *dir,
+             const char *needle,
+             gsize       needle_length,
+             const char *top,
+             GPtrArray  *found)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name = NULL;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+      GStatBuf buf;
+
+      if (g_lstat (path, &buf) != 0)
+        continue;
+      if (S_ISDIR (buf.st_mode))
+        {
+          find_in_dir (path, needle, needle_length, top, found);
+          continue;
+        }
+      /* Sockets and fifos hold nothing; symlinks point at what is
+       * searched anyway, or outside. */
+      if (!S_ISREG (buf.st_mode))
+        continue;
+
+      if (g_file_get_contents (path, &contents, &length, NULL) &&
+          contains (contents, length, needle, needle_length))
+        g_ptr_array_add (found, g_strdup (path + strlen (top) + 1));
+    }
+}
+
+/**
+ * mc_test_env_find_in_files:
+ * @env: a #McTestEnv
+ * @needle: bytes to look for
+ *
+ * Reads every regular file under the test's directory — its HOME and XDG
+ * dirs with the keyrings and the broker's state, the logs of everything it
+ * started, the bus's files — and lists those that contain @needle.  Tests
+ * assert with it that a secret reached no file, not even the keyring's in
+ * clear.
+ *
+ * Returns: (transfer full) (element-type utf8): the paths, relative to the
+ *   test's directory
+ */
+GPtrArray *
+mc_test_env_find_in_files (McTestEnv  *env,
+                           const char *needle)
+{
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_cmpuint (strlen (needle), >, 0);
+  find_in_dir (env->dir, needle, strlen (needle), env->dir, found);
+  return found;
 }

@@ -22,7 +22,30 @@ typedef enum
   MC_TEST_ENV_ACTIVATION = 1 << 1,
   /* Leave MCP_CONSENT_PROMPTER unset: the daemon runs the real dialog. */
   MC_TEST_ENV_REAL_PROMPTER = 1 << 2,
+  /* Start a real gnome-keyring (secrets only) on the test bus, with its
+   * login keyring created and unlocked. */
+  MC_TEST_ENV_KEYRING = 1 << 3,
 } McTestEnvFlags;
+
+/* The login keyring's password in every test. */
+#define MC_TEST_KEYRING_PASSWORD "mc-test-keyring-password"
+
+/**
+ * McTestSecretItem:
+ * @path: its D-Bus object path
+ * @label: its label
+ * @attributes: (element-type utf8 utf8): its attributes, xdg:schema included
+ * @locked: whether it is locked
+ *
+ * A Secret Service item as the service reports it.
+ */
+typedef struct
+{
+  char       *path;
+  char       *label;
+  GHashTable *attributes;
+  gboolean    locked;
+} McTestSecretItem;
 
 /**
  * McTestEnv:
@@ -42,6 +65,7 @@ typedef struct
   char            *bus_address;
   GSubprocess     *bus;
   GSubprocess     *daemon;
+  GSubprocess     *keyring;
   GDBusConnection *connection;
   /* The environment of everything the test starts; the test process's
    * own environment is never changed (setenv is not thread-safe). */
@@ -90,6 +114,14 @@ void             mc_test_wait_until              (gboolean       (*condition) (g
                                                   gpointer         user_data,
                                                   const char      *what);
 const char      *mc_test_build_path              (const char      *env_name);
+void             mc_test_env_start_keyring       (McTestEnv       *env,
+                                                  gboolean         unlock);
+void             mc_test_env_stop_keyring        (McTestEnv       *env);
+void             mc_test_env_lock_keyring        (McTestEnv       *env);
+GPtrArray       *mc_test_env_list_secret_items   (McTestEnv       *env,
+                                                  const char      *schema);
+GPtrArray       *mc_test_env_find_in_files       (McTestEnv       *env,
+                                                  const char      *needle);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestEnv, mc_test_env_free)
 

@@ -51,8 +51,10 @@ typedef struct
   gint64          secret_expires_at;
 } McOAuthClient;
 
-McOAuthClient *mc_oauth_client_copy  (const McOAuthClient *self);
-void           mc_oauth_client_free  (McOAuthClient       *self);
+McOAuthClient *mc_oauth_client_copy                   (const McOAuthClient  *self);
+void           mc_oauth_client_free                   (McOAuthClient        *self);
+gboolean       mc_oauth_client_is_valid_registration  (const McOAuthClient  *self,
+                                                       GError              **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McOAuthClient, mc_oauth_client_free)
 

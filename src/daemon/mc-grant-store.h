@@ -55,6 +55,8 @@ McGrant  *mc_grant_new         (void);
 McGrant  *mc_grant_copy        (const McGrant *self);
 void      mc_grant_free        (McGrant       *self);
 GVariant *mc_grant_to_variant  (const McGrant *self);
+gboolean  mc_grant_is_valid    (const McGrant *self,
+                                GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McGrant, mc_grant_free)
 
@@ -74,6 +76,7 @@ gboolean      mc_grant_store_remove       (McGrantStore         *self,
                                            const char           *id);
 GPtrArray    *mc_grant_store_list         (McGrantStore         *self,
                                            const char           *app);
+guint         mc_grant_store_get_n_grants (McGrantStore         *self);
 void          mc_grant_store_save_async   (McGrantStore         *self,
                                            GCancellable         *cancellable,
                                            GAsyncReadyCallback   callback,

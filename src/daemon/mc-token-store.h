@@ -64,4 +64,13 @@ guint    mc_token_store_clear_finish   (GAsyncResult        *result,
                                         GError             **error);
 void     mc_token_store_secret_free    (char                *secret);
 
+const char *mc_token_kind_to_string          (McTokenKind kind);
+const char *mc_token_store_get_schema_name   (void);
+const char *mc_token_store_get_generation    (void);
+
+/* A secret from mc_token_store_lookup_finish(), for g_autoptr(): it is
+ * wiped when freed. */
+typedef char McTokenSecret;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTokenSecret, mc_token_store_secret_free)
+
 G_END_DECLS
