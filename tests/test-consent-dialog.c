@@ -906,6 +906,7 @@ test_unverified (Fixture       *fixture,
   g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Unverified program");
   g_assert_true (child_visible (fixture, "app_path_label"));
   g_assert_cmpstr (child_text (fixture, "app_path_label"), ==, "/home/user/.local/bin/agent-runner");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "app_path_label")), "monospace"));
   g_assert_cmpstr (child_text (fixture, "queued_label"), ==, "2 more requests are waiting");
 
   save_screenshot (fixture, "unverified-program");
@@ -928,6 +929,9 @@ test_unknown_caller (Fixture       *fixture,
   g_assert_true (child_visible (fixture, "app_path_label"));
   g_assert_cmpstr (child_text (fixture, "app_path_label"), ==,
                    "The broker runs in a sandbox and cannot see which program this is");
+  /* A sentence, not a path: broken between words, not in the middle of one. */
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "app_path_label")), "monospace"));
+  g_assert_cmpint (gtk_label_get_wrap_mode (GTK_LABEL (child (fixture, "app_path_label"))), ==, PANGO_WRAP_WORD_CHAR);
   g_assert_false (child_visible (fixture, "remember_check"));
 }
 

@@ -607,6 +607,14 @@ apply_app (McConsentDialog *self,
       gtk_image_set_from_icon_name (self->app_icon, "dialog-warning-symbolic");
       gtk_widget_add_css_class (GTK_WIDGET (self->app_label), "unverified");
       gtk_label_set_text (self->app_path_label, shown_path);
+      /* A path is data, set like the link and broken anywhere; the
+       * sentences that stand in for a missing one are prose, and broken
+       * between words. */
+      if (path != NULL)
+        gtk_widget_add_css_class (GTK_WIDGET (self->app_path_label), "monospace");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self->app_path_label), "monospace");
+      gtk_label_set_wrap_mode (self->app_path_label, path != NULL ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
       gtk_widget_set_visible (GTK_WIDGET (self->app_path_label), TRUE);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->app_label),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
