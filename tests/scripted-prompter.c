@@ -8,7 +8,8 @@
  *
  *   MCP_CONSENT_TEST_SCRIPT  answers, one per line, the first line consumed
  *                            per prompt: open, decline, dismiss,
- *                            open-always, hang (no answer), crash (abort)
+ *                            open-always, open-scopes SCOPE..., hang (no
+ *                            answer), crash (abort)
  *   MCP_CONSENT_TEST_RECORD  one JSON line appended per event: the prompt
  *                            as the real dialog would show it, and the
  *                            notices and dismissals that follow
@@ -35,6 +36,7 @@ record (const char *event,
         const char *prompt_id,
         GVariant   *details,
         const char *answer,
+        GVariant   *results,
         const char *reason)
 {
   const char *path = g_getenv ("MCP_CONSENT_TEST_RECORD");
@@ -55,6 +57,8 @@ record (const char *event,
   json_object_set_string_member (object, "id", prompt_id);
   if (answer != NULL)
     json_object_set_string_member (object, "answer", answer);
+  if (results != NULL)
+    json_object_set_member (object, "results", json_gvariant_serialize (results));
   if (reason != NULL)
     json_object_set_string_member (object, "reason", reason);
 
@@ -100,6 +104,7 @@ typedef struct
   McDbusPrompter1 *skeleton;
   char            *prompt_id;
   char            *answer;
+  GVariant        *results;
 } Answer;
 
 static gboolean
@@ -108,12 +113,46 @@ send_answer (gpointer user_data)
   Answer *answer = user_data;
 
   mc_dbus_prompter1_emit_answered (answer->skeleton, answer->prompt_id, answer->answer,
-                                   g_variant_new ("a{sv}", NULL));
+                                   answer->results);
   g_object_unref (answer->skeleton);
   g_free (answer->prompt_id);
   g_free (answer->answer);
+  g_variant_unref (answer->results);
   g_free (answer);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+is_authorize (GVariant *details)
+{
+  const char *kind = NULL;
+
+  return g_variant_lookup (details, "kind", "&s", &kind) && g_str_equal (kind, "authorize");
+}
+
+/* What Answered carries.  "open" on a sign-in keeps every scope offered,
+ * as the real dialog does when nothing is unticked; "open-scopes" sends
+ * the scopes it names, as written, even ones never offered and even on a
+ * link prompt, so that daemon tests can check what the daemon does with
+ * them. */
+static GVariant *
+create_results (const char * const *words,
+                GVariant           *details)
+{
+  g_auto(GVariantDict) results = G_VARIANT_DICT_INIT (NULL);
+
+  if (g_str_equal (words[0], "open-scopes"))
+    {
+      g_variant_dict_insert_value (&results, "scopes", g_variant_new_strv (words + 1, -1));
+    }
+  else if (g_str_equal (words[0], "open") && is_authorize (details))
+    {
+      g_autoptr(GVariant) scopes = g_variant_lookup_value (details, "scopes", G_VARIANT_TYPE_STRING_ARRAY);
+
+      g_variant_dict_insert_value (&results, "scopes", scopes ? scopes : g_variant_new_strv (NULL, 0));
+    }
+
+  return g_variant_ref_sink (g_variant_dict_end (&results));
 }
 
 static gboolean
@@ -122,10 +161,29 @@ handle_show_prompt (McDbusPrompter1       *skeleton,
                     const char            *prompt_id,
                     GVariant              *details)
 {
-  g_autofree char *answer = next_answer ();
+  g_autofree char *line = next_answer ();
+  g_auto(GStrv) words = g_strsplit_set (line, " \t", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GVariant) results = NULL;
+  g_autofree char *answer = NULL;
   Answer *pending = NULL;
 
-  record ("prompt", prompt_id, details, answer, NULL);
+  /* Words of the line, however many spaces apart. */
+  for (guint i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0')
+      g_strv_builder_add (builder, words[i]);
+  parts = g_strv_builder_end (builder);
+
+  /* A blank line answers nothing, as an empty script does. */
+  if (parts[0] == NULL)
+    answer = g_strdup ("hang");
+  else
+    answer = g_strdup (g_str_equal (parts[0], "open-scopes") ? "open" : parts[0]);
+  if (!g_str_equal (answer, "hang") && !g_str_equal (answer, "crash"))
+    results = create_results ((const char * const *) parts, details);
+
+  record ("prompt", prompt_id, details, answer, results, NULL);
   mc_dbus_prompter1_complete_show_prompt (skeleton, invocation);
 
   if (g_str_equal (answer, "crash"))
@@ -139,6 +197,7 @@ handle_show_prompt (McDbusPrompter1       *skeleton,
   pending->skeleton = g_object_ref (skeleton);
   pending->prompt_id = g_strdup (prompt_id);
   pending->answer = g_steal_pointer (&answer);
+  pending->results = g_steal_pointer (&results);
   g_idle_add (send_answer, pending);
 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -150,7 +209,7 @@ handle_show_opened (McDbusPrompter1       *skeleton,
                     const char            *prompt_id,
                     GVariant              *details)
 {
-  record ("opened", prompt_id, details, NULL, NULL);
+  record ("opened", prompt_id, details, NULL, NULL, NULL);
   mc_dbus_prompter1_complete_show_opened (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -161,7 +220,7 @@ handle_show_open_failed (McDbusPrompter1       *skeleton,
                          const char            *prompt_id,
                          const char            *reason)
 {
-  record ("open-failed", prompt_id, NULL, NULL, reason);
+  record ("open-failed", prompt_id, NULL, NULL, NULL, reason);
   mc_dbus_prompter1_complete_show_open_failed (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -171,7 +230,7 @@ handle_dismiss (McDbusPrompter1       *skeleton,
                 GDBusMethodInvocation *invocation,
                 const char            *prompt_id)
 {
-  record ("dismissed", prompt_id, NULL, NULL, NULL);
+  record ("dismissed", prompt_id, NULL, NULL, NULL, NULL);
   mc_dbus_prompter1_complete_dismiss (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -21,6 +21,7 @@ typedef struct
 {
   McConsentDialog *dialog;
   GPtrArray       *answers;
+  GPtrArray       *results;        /* GVariant a{sv}, one per answer */
   GPtrArray       *forgotten;
   guint            notices_closed;
   gboolean         destroyed;
@@ -75,6 +76,61 @@ build_prompt (const PromptSpec *spec)
   g_variant_dict_insert (&dict, "queued", "u", spec->queued);
   if (spec->remembered_id != NULL)
     g_variant_dict_insert (&dict, "remembered_id", "s", spec->remembered_id);
+
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+#define RESOURCE "https://mcp.example.com/mcp"
+#define ISSUER "https://accounts.example.com"
+#define AUTHORIZATION_ENDPOINT "https://accounts.example.com/oauth2/authorize"
+
+typedef struct
+{
+  const char         *endpoint;
+  const char         *issuer;
+  const char * const *scopes;
+  const char * const *granted_scopes;
+  const char         *app_kind;
+  guint32             queued;
+} AuthorizeSpec;
+
+/* An "authorize" prompt as the daemon sends it (see the Prompter1 XML). */
+static GVariant *
+build_authorize_prompt (const AuthorizeSpec *spec)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  const char *endpoint = spec->endpoint ? spec->endpoint : AUTHORIZATION_ENDPOINT;
+  const char *app_kind = spec->app_kind ? spec->app_kind : "flatpak";
+  const char * const no_scopes[] = { NULL };
+  g_autoptr(McUrlVerdict) verdict = mc_url_verdict_new (endpoint, SERVER_URL);
+  g_autoptr(GVariant) as_verdict = mc_url_verdict_to_variant (verdict);
+
+  g_variant_dict_insert (&dict, "kind", "s", "authorize");
+  g_variant_dict_insert (&dict, "app_kind", "s", app_kind);
+  if (g_str_equal (app_kind, "unverified"))
+    {
+      g_variant_dict_insert (&dict, "app_path", "s", "/home/user/.local/bin/agent-runner");
+    }
+  else if (!g_str_equal (app_kind, "unknown"))
+    {
+      g_variant_dict_insert (&dict, "app_id", "s", "org.example.Assistant");
+      g_variant_dict_insert (&dict, "app_name", "s", "Example Assistant");
+      g_variant_dict_insert (&dict, "app_icon", "s", "application-x-executable-symbolic");
+    }
+  g_variant_dict_insert (&dict, "server_name", "s", "example-server");
+  g_variant_dict_insert (&dict, "server_title", "s", "Example Server");
+  g_variant_dict_insert (&dict, "server_version", "s", "1.2.0");
+  g_variant_dict_insert (&dict, "server_url", "s", SERVER_URL);
+  g_variant_dict_insert (&dict, "resource", "s", RESOURCE);
+  g_variant_dict_insert (&dict, "issuer", "s", spec->issuer ? spec->issuer : ISSUER);
+  g_variant_dict_insert (&dict, "authorization_endpoint", "s", endpoint);
+  g_variant_dict_insert_value (&dict, "as_verdict", as_verdict);
+  g_variant_dict_insert_value (&dict, "scopes",
+                               g_variant_new_strv ((const char * const *) (spec->scopes ? spec->scopes : no_scopes), -1));
+  g_variant_dict_insert_value (&dict, "granted_scopes",
+                               g_variant_new_strv ((const char * const *) (spec->granted_scopes ? spec->granted_scopes : no_scopes), -1));
+  g_variant_dict_insert (&dict, "timeout", "u", 300);
+  g_variant_dict_insert (&dict, "queued", "u", spec->queued);
 
   return g_variant_ref_sink (g_variant_dict_end (&dict));
 }
@@ -146,9 +202,12 @@ run_main_context_for (guint ms)
 static void
 answered_cb (McConsentDialog *dialog,
              const char      *answer,
+             GVariant        *results,
              Fixture         *fixture)
 {
+  g_assert_true (g_variant_is_of_type (results, G_VARIANT_TYPE_VARDICT));
   g_ptr_array_add (fixture->answers, g_strdup (answer));
+  g_ptr_array_add (fixture->results, g_variant_ref (results));
 }
 
 static void
@@ -174,11 +233,9 @@ destroy_cb (McConsentDialog *dialog,
 }
 
 static void
-fixture_show (Fixture          *fixture,
-              const PromptSpec *spec)
+fixture_show_prompt (Fixture  *fixture,
+                     GVariant *prompt)
 {
-  g_autoptr(GVariant) prompt = build_prompt (spec);
-
   /* Not a strong reference: GTK owns toplevels, and a window is only
    * disposed ("destroy") once the last reference goes. */
   fixture->dialog = mc_consent_dialog_new ("prompt-1", prompt);
@@ -194,10 +251,20 @@ fixture_show (Fixture          *fixture,
 }
 
 static void
+fixture_show (Fixture          *fixture,
+              const PromptSpec *spec)
+{
+  g_autoptr(GVariant) prompt = build_prompt (spec);
+
+  fixture_show_prompt (fixture, prompt);
+}
+
+static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   fixture->answers = g_ptr_array_new_with_free_func (g_free);
+  fixture->results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   fixture->forgotten = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -216,6 +283,7 @@ fixture_teardown (Fixture       *fixture,
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_clear_pointer (&fixture->answers, g_ptr_array_unref);
+  g_clear_pointer (&fixture->results, g_ptr_array_unref);
   g_clear_pointer (&fixture->forgotten, g_ptr_array_unref);
 }
 
@@ -906,6 +974,7 @@ test_unverified (Fixture       *fixture,
   g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Unverified program");
   g_assert_true (child_visible (fixture, "app_path_label"));
   g_assert_cmpstr (child_text (fixture, "app_path_label"), ==, "/home/user/.local/bin/agent-runner");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "app_path_label")), "monospace"));
   g_assert_cmpstr (child_text (fixture, "queued_label"), ==, "2 more requests are waiting");
 
   save_screenshot (fixture, "unverified-program");
@@ -928,6 +997,9 @@ test_unknown_caller (Fixture       *fixture,
   g_assert_true (child_visible (fixture, "app_path_label"));
   g_assert_cmpstr (child_text (fixture, "app_path_label"), ==,
                    "The broker runs in a sandbox and cannot see which program this is");
+  /* A sentence, not a path: broken between words, not in the middle of one. */
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "app_path_label")), "monospace"));
+  g_assert_cmpint (gtk_label_get_wrap_mode (GTK_LABEL (child (fixture, "app_path_label"))), ==, PANGO_WRAP_WORD_CHAR);
   g_assert_false (child_visible (fixture, "remember_check"));
 }
 
@@ -1050,6 +1122,495 @@ test_withdraw_is_silent (Fixture       *fixture,
   g_assert_cmpuint (fixture->notices_closed, ==, 0);
 }
 
+/* The rows of a box of scopes (scopes_list or granted_list). */
+static GPtrArray *
+scope_rows (Fixture    *fixture,
+            const char *list)
+{
+  GPtrArray *rows = g_ptr_array_new ();
+
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (child (fixture, list)));
+       row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    g_ptr_array_add (rows, row);
+
+  return rows;
+}
+
+/* The labels of a scope row, title first, wherever the row keeps them. */
+static void
+collect_labels (GtkWidget *widget,
+                GPtrArray *labels)
+{
+  if (GTK_IS_LABEL (widget))
+    g_ptr_array_add (labels, widget);
+  for (GtkWidget *w = gtk_widget_get_first_child (widget); w != NULL; w = gtk_widget_get_next_sibling (w))
+    collect_labels (w, labels);
+}
+
+static void
+assert_scope_row (GtkWidget  *row,
+                  const char *title,
+                  const char *subtitle)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  collect_labels (row, labels);
+  g_assert_cmpuint (labels->len, ==, 2);
+  g_assert_cmpstr (gtk_label_get_text (g_ptr_array_index (labels, 0)), ==, title);
+  g_assert_cmpstr (gtk_label_get_text (g_ptr_array_index (labels, 1)), ==, subtitle);
+}
+
+static void
+assert_answer (Fixture            *fixture,
+               guint               i,
+               const char         *answer,
+               const char * const *scopes)
+{
+  GVariant *results;
+  g_autofree const char **answered = NULL;
+
+  g_assert_cmpuint (fixture->answers->len, >, i);
+  g_assert_cmpstr (g_ptr_array_index (fixture->answers, i), ==, answer);
+  results = g_ptr_array_index (fixture->results, i);
+
+  if (scopes == NULL)
+    {
+      g_assert_cmpuint (g_variant_n_children (results), ==, 0);
+      return;
+    }
+
+  g_assert_cmpuint (g_variant_n_children (results), ==, 1);
+  g_assert_true (g_variant_lookup (results, "scopes", "^a&s", &answered));
+  g_assert_true (g_strv_equal ((const char * const *) answered, scopes));
+}
+
+static void
+test_authorize (Fixture       *fixture,
+                gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", "profile", "email", "offline_access", "calendar.read", NULL };
+  const char * const left_ticked[] = { "openid", "email", "offline_access", "calendar.read", NULL };
+  AuthorizeSpec spec = { .scopes = scopes, .queued = 1 };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  g_autoptr(GPtrArray) rows = NULL;
+  GtkWidget *open_button;
+
+  fixture_show_prompt (fixture, prompt);
+  open_button = GTK_WIDGET (child (fixture, "open_button"));
+
+  /* The server by name, never a URL, in the title. */
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fixture->dialog)), ==, "Sign in to Example Server?");
+  g_assert_cmpstr (child_text (fixture, "heading_label"), ==, "Sign in to Example Server?");
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (open_button)), ==, "_Allow");
+
+  /* Who asks, for which server (and resource), and where to sign in. */
+  g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Example Assistant");
+  g_assert_cmpstr (child_text (fixture, "server_label"), ==, "Example Server");
+  g_assert_cmpstr (child_text (fixture, "server_url_label"), ==, RESOURCE);
+  g_assert_true (child_visible (fixture, "as_row"));
+  g_assert_cmpstr (child_text (fixture, "as_host_label"), ==, "accounts.example.com");
+  assert_domain_emphasised (GTK_LABEL (child (fixture, "as_host_label")), "example.com");
+  g_assert_false (child_visible (fixture, "as_idn_label"));
+  g_assert_false (child_visible (fixture, "as_issuer_label"));
+  g_assert_false (child_visible (fixture, "warnings_box"));
+
+  /* Nothing of the link prompt. */
+  g_assert_false (child_visible (fixture, "link_box"));
+  g_assert_false (child_visible (fixture, "message_box"));
+  g_assert_false (child_visible (fixture, "remember_check"));
+  g_assert_false (child_visible (fixture, "understand_check"));
+  g_assert_true (child_visible (fixture, "queued_label"));
+
+  /* The scopes, in the order given, all ticked, described where known. */
+  g_assert_true (child_visible (fixture, "scopes_box"));
+  g_assert_false (child_visible (fixture, "granted_box"));
+  g_assert_false (child_visible (fixture, "no_scopes_label"));
+  g_assert_false (child_visible (fixture, "scopes_scroller"));
+  g_assert_cmpstr (child_text (fixture, "scopes_caption"), ==, "Permissions asked for");
+  rows = scope_rows (fixture, "scopes_list");
+  g_assert_cmpuint (rows->len, ==, 5);
+  assert_scope_row (g_ptr_array_index (rows, 0), "Confirm who you are", "openid");
+  assert_scope_row (g_ptr_array_index (rows, 1), "See your name, picture and other basic profile details", "profile");
+  assert_scope_row (g_ptr_array_index (rows, 2), "See your email address", "email");
+  assert_scope_row (g_ptr_array_index (rows, 3), "Stay signed in when you are away", "offline_access");
+  assert_scope_row (g_ptr_array_index (rows, 4), "calendar.read", "No description");
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_assert_true (GTK_IS_CHECK_BUTTON (g_ptr_array_index (rows, i)));
+      g_assert_true (gtk_check_button_get_active (g_ptr_array_index (rows, i)));
+    }
+
+  /* Focus starts on where to sign in, never on Allow or a scope. */
+  g_assert_true (gtk_root_get_focus (GTK_ROOT (fixture->dialog)) == child (fixture, "as_host_label"));
+  g_assert_false (gtk_widget_get_sensitive (open_button));
+  wait_for_open_unlocked (fixture);
+  g_assert_true (gtk_widget_has_css_class (open_button, "suggested-action"));
+  save_screenshot (fixture, "authorize");
+
+  /* The user narrows; Allow answers with what is left, in order. */
+  gtk_check_button_set_active (g_ptr_array_index (rows, 1), FALSE);
+  gtk_widget_activate (open_button);
+  wait_until (fixture->answers->len > 0);
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+  assert_answer (fixture, 0, "open", left_ticked);
+  g_assert_cmpint (mc_consent_dialog_get_state (fixture->dialog), ==, MC_CONSENT_DIALOG_STATE_OPENING);
+  g_assert_nonnull (strstr (child_text (fixture, "opening_label"), "example.com"));
+
+  /* The daemon opened the browser: the notice, with the same dictionary. */
+  mc_consent_dialog_show_opened (fixture->dialog, prompt);
+  g_assert_cmpint (mc_consent_dialog_get_state (fixture->dialog), ==, MC_CONSENT_DIALOG_STATE_OPENED);
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fixture->dialog)), ==, "Finish signing in in your browser");
+  g_assert_cmpstr (child_text (fixture, "opened_heading_label"), ==, "Finish signing in in your browser");
+  g_assert_cmpstr (child_text (fixture, "opened_label"), ==,
+                   "Continue on example.com in your web browser to finish signing in to Example Server.");
+  g_assert_false (child_visible (fixture, "remembered_box"));
+  save_screenshot (fixture, "authorize-opened");
+
+  gtk_widget_activate (GTK_WIDGET (child (fixture, "opened_close_button")));
+  wait_until (fixture->destroyed);
+  g_assert_cmpuint (fixture->notices_closed, ==, 1);
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+}
+
+static void
+test_authorize_step_up (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  /* The daemon sends only the new scopes; a repeat, or one already held,
+   * is not offered twice. */
+  const char * const scopes[] = { "calendar.write", "files.read", "calendar.write", "openid", NULL };
+  const char * const granted[] = { "openid", "email", "calendar.read", NULL };
+  const char * const answered[] = { "calendar.write", NULL };
+  AuthorizeSpec spec = { .scopes = scopes, .granted_scopes = granted };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) granted_rows = NULL;
+
+  fixture_show_prompt (fixture, prompt);
+
+  g_assert_cmpstr (child_text (fixture, "scopes_caption"), ==, "New permissions asked for");
+  rows = scope_rows (fixture, "scopes_list");
+  g_assert_cmpuint (rows->len, ==, 2);
+  assert_scope_row (g_ptr_array_index (rows, 0), "calendar.write", "No description");
+  assert_scope_row (g_ptr_array_index (rows, 1), "files.read", "No description");
+
+  /* Already allowed: shown as such, not as something to decide. */
+  g_assert_true (child_visible (fixture, "granted_box"));
+  granted_rows = scope_rows (fixture, "granted_list");
+  g_assert_cmpuint (granted_rows->len, ==, 3);
+  for (guint i = 0; i < granted_rows->len; i++)
+    g_assert_false (GTK_IS_CHECK_BUTTON (g_ptr_array_index (granted_rows, i)));
+  assert_scope_row (g_ptr_array_index (granted_rows, 0), "Confirm who you are", "openid");
+  assert_scope_row (g_ptr_array_index (granted_rows, 1), "See your email address", "email");
+  assert_scope_row (g_ptr_array_index (granted_rows, 2), "calendar.read", "No description");
+
+  wait_for_open_unlocked (fixture);
+  save_screenshot (fixture, "authorize-step-up");
+
+  gtk_check_button_set_active (g_ptr_array_index (rows, 1), FALSE);
+  gtk_widget_activate (GTK_WIDGET (child (fixture, "open_button")));
+  wait_until (fixture->answers->len > 0);
+  assert_answer (fixture, 0, "open", answered);
+}
+
+static void
+test_authorize_danger (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  /* "аpple.com", its first letter CYRILLIC SMALL LETTER A. */
+  const char *endpoint = "https://login.\xd0\xb0pple.com/oauth2/authorize";
+  const char * const scopes[] = { "openid", "email", "payments", NULL };
+  AuthorizeSpec spec = {
+    .endpoint = endpoint,
+    .issuer = "https://login.\xd0\xb0pple.com",
+    .scopes = scopes,
+    .app_kind = "unverified",
+  };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  g_autoptr(McUrlVerdict) verdict = mc_url_verdict_new (endpoint, SERVER_URL);
+  GtkWidget *open_button;
+  GtkCheckButton *understand;
+
+  g_assert_cmpint (mc_url_verdict_get_risk (verdict), ==, MC_URL_RISK_DANGER);
+  fixture_show_prompt (fixture, prompt);
+  open_button = GTK_WIDGET (child (fixture, "open_button"));
+  understand = GTK_CHECK_BUTTON (child (fixture, "understand_check"));
+
+  g_assert_cmpstr (child_text (fixture, "heading_label"), ==, "Sign in on a possibly dangerous website?");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fixture->dialog)), ==, "Sign in to Example Server?");
+  g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Unverified program");
+  g_assert_cmpstr (child_text (fixture, "app_path_label"), ==, "/home/user/.local/bin/agent-runner");
+
+  /* The host as written, its registrable domain in bold, the plain-letters
+   * spelling as loud as the warnings, which are the verdict's. */
+  g_assert_cmpstr (child_text (fixture, "as_host_label"), ==, "login.\xd0\xb0pple.com");
+  assert_domain_emphasised (GTK_LABEL (child (fixture, "as_host_label")), "\xd0\xb0pple.com");
+  g_assert_true (child_visible (fixture, "as_idn_label"));
+  g_assert_nonnull (strstr (child_text (fixture, "as_idn_label"), mc_url_verdict_get_host_ascii (verdict)));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "as_idn_label")), "danger"));
+  g_assert_false (child_visible (fixture, "as_issuer_label"));
+  assert_warnings_match_verdict (fixture, endpoint);
+  gtk_test_accessible_assert_property (child (fixture, "warnings_box"), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Warnings about this sign-in page");
+
+  /* The extra step, as for a dangerous link. */
+  g_assert_true (child_visible (fixture, "understand_check"));
+  g_assert_cmpstr (gtk_check_button_get_label (understand), ==,
+                   "I _understand the risk and want to sign in anyway");
+  g_assert_true (gtk_widget_has_css_class (open_button, "destructive-action"));
+  run_main_context_for (2 * mc_consent_dialog_get_unlock_delay (fixture->dialog));
+  g_assert_false (gtk_widget_get_sensitive (open_button));
+  save_screenshot (fixture, "authorize-danger");
+
+  press_keys ("alt+u");
+  wait_until (gtk_check_button_get_active (understand));
+  wait_for_open_unlocked (fixture);
+  press_keys ("alt+a");
+  wait_until (fixture->answers->len > 0);
+  assert_answer (fixture, 0, "open", scopes);
+}
+
+static void
+test_authorize_no_scopes (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  const char * const none[] = { NULL };
+  const char * const granted[] = { "openid", NULL };
+  AuthorizeSpec spec = { .app_kind = "unknown" };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+
+  /* Nothing asked for: said so, and Allow answers with no scope. */
+  fixture_show_prompt (fixture, prompt);
+  g_assert_cmpstr (child_text (fixture, "app_path_label"), ==,
+                   "The broker runs in a sandbox and cannot see which program this is");
+  /* A sentence, not a path: set as prose. */
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "app_path_label")), "monospace"));
+  g_assert_true (child_visible (fixture, "no_scopes_label"));
+  g_assert_cmpstr (child_text (fixture, "no_scopes_label"), ==, "The server asked for no particular permission.");
+  g_assert_false (child_visible (fixture, "scopes_frame"));
+  g_assert_false (child_visible (fixture, "scopes_hint_label"));
+  wait_for_open_unlocked (fixture);
+  save_screenshot (fixture, "authorize-no-scopes");
+  gtk_widget_activate (GTK_WIDGET (child (fixture, "open_button")));
+  wait_until (fixture->answers->len > 0);
+  assert_answer (fixture, 0, "open", none);
+  gtk_window_destroy (GTK_WINDOW (fixture->dialog));
+  fixture->destroyed = FALSE;
+
+  /* A step-up with nothing new. */
+  spec.granted_scopes = granted;
+  g_clear_pointer (&prompt, g_variant_unref);
+  prompt = build_authorize_prompt (&spec);
+  fixture_show_prompt (fixture, prompt);
+  g_assert_cmpstr (child_text (fixture, "no_scopes_label"), ==, "The server asked for no further permission.");
+  g_assert_true (child_visible (fixture, "granted_box"));
+}
+
+static void
+test_authorize_untick_all (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", "calendar.read", NULL };
+  const char * const answered[] = { "calendar.read", NULL };
+  AuthorizeSpec spec = { .scopes = scopes };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  g_autoptr(GPtrArray) rows = NULL;
+  GtkWidget *open_button;
+
+  fixture_show_prompt (fixture, prompt);
+  open_button = GTK_WIDGET (child (fixture, "open_button"));
+  rows = scope_rows (fixture, "scopes_list");
+  wait_for_open_unlocked (fixture);
+  g_assert_cmpstr (child_text (fixture, "scopes_hint_label"), ==, "Untick what you do not want to allow.");
+
+  /* No scope at all would get the server's defaults, not nothing. */
+  gtk_check_button_set_active (g_ptr_array_index (rows, 0), FALSE);
+  gtk_check_button_set_active (g_ptr_array_index (rows, 1), FALSE);
+  g_assert_false (gtk_widget_get_sensitive (open_button));
+  g_assert_cmpstr (child_text (fixture, "scopes_hint_label"), ==,
+                   "Tick at least one permission to sign in, or decline.");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (child (fixture, "scopes_hint_label")), "dim-label"));
+  save_screenshot (fixture, "authorize-none-ticked");
+  gtk_widget_activate (open_button);
+  g_assert_cmpuint (fixture->answers->len, ==, 0);
+
+  gtk_check_button_set_active (g_ptr_array_index (rows, 1), TRUE);
+  g_assert_true (gtk_widget_get_sensitive (open_button));
+  gtk_widget_activate (open_button);
+  wait_until (fixture->answers->len > 0);
+  assert_answer (fixture, 0, "open", answered);
+}
+
+static void
+test_authorize_keys (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", "email", NULL };
+  AuthorizeSpec spec = { .scopes = scopes };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  GtkWidget *open_button;
+
+  /* Enter never allows, even on a focused, unlocked Allow; Escape dismisses. */
+  fixture_show_prompt (fixture, prompt);
+  open_button = GTK_WIDGET (child (fixture, "open_button"));
+  wait_for_open_unlocked (fixture);
+  press_keys ("Return KP_Enter");
+  gtk_widget_grab_focus (open_button);
+  g_assert_true (gtk_widget_has_focus (open_button));
+  assert_keys_answer_nothing (fixture, "Return KP_Enter");
+  wait_until (fixture->destroyed);
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+  assert_answer (fixture, 0, "dismiss", NULL);
+
+  /* Decline, by its mnemonic. */
+  fixture->destroyed = FALSE;
+  fixture_show_prompt (fixture, prompt);
+  press_keys ("alt+d");
+  wait_until (fixture->destroyed);
+  g_assert_cmpuint (fixture->answers->len, ==, 2);
+  assert_answer (fixture, 1, "decline", NULL);
+
+  /* The window manager's close button. */
+  fixture->destroyed = FALSE;
+  fixture_show_prompt (fixture, prompt);
+  gtk_window_close (GTK_WINDOW (fixture->dialog));
+  wait_until (fixture->destroyed);
+  assert_answer (fixture, 2, "dismiss", NULL);
+}
+
+static void
+test_authorize_accessible (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", "calendar.read", NULL };
+  const char * const granted[] = { "email", NULL };
+  AuthorizeSpec spec = { .scopes = scopes, .granted_scopes = granted };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  g_autoptr(GPtrArray) rows = NULL;
+
+  fixture_show_prompt (fixture, prompt);
+  rows = scope_rows (fixture, "scopes_list");
+
+  gtk_test_accessible_assert_role (child (fixture, "scopes_list"), GTK_ACCESSIBLE_ROLE_GROUP);
+  gtk_test_accessible_assert_property (child (fixture, "scopes_list"), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Permissions to allow");
+  gtk_test_accessible_assert_role (child (fixture, "granted_list"), GTK_ACCESSIBLE_ROLE_GROUP);
+  gtk_test_accessible_assert_property (child (fixture, "granted_list"), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Permissions already allowed");
+
+  gtk_test_accessible_assert_role (g_ptr_array_index (rows, 0), GTK_ACCESSIBLE_ROLE_CHECKBOX);
+  gtk_test_accessible_assert_property (g_ptr_array_index (rows, 0), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "openid: Confirm who you are");
+  gtk_test_accessible_assert_state (g_ptr_array_index (rows, 0), GTK_ACCESSIBLE_STATE_CHECKED,
+                                    GTK_ACCESSIBLE_TRISTATE_TRUE);
+  gtk_test_accessible_assert_property (g_ptr_array_index (rows, 1), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "calendar.read: No description");
+
+  gtk_test_accessible_assert_property (child (fixture, "open_button"), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Opens the sign-in page on example.com in your web browser, to sign in to Example Server");
+  gtk_test_accessible_assert_property (child (fixture, "decline_button"), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Does not sign in to Example Server; the program that asked is told you declined");
+  gtk_test_accessible_assert_property (child (fixture, "as_host_label"), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       "Where you will sign in; the site is example.com");
+  gtk_test_accessible_assert_state (child (fixture, "open_button"), GTK_ACCESSIBLE_STATE_DISABLED, TRUE);
+}
+
+static void
+test_authorize_issuer_elsewhere (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", NULL };
+  AuthorizeSpec spec = {
+    .scopes = scopes,
+    .issuer = "https://id.example.org/tenant/42",
+    .endpoint = "https://login.example-sso.net/authorize",
+  };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+
+  /* Nearly always the same host; when not, the user sees both. */
+  fixture_show_prompt (fixture, prompt);
+  g_assert_cmpstr (child_text (fixture, "as_host_label"), ==, "login.example-sso.net");
+  g_assert_true (child_visible (fixture, "as_issuer_label"));
+  g_assert_cmpstr (child_text (fixture, "as_issuer_label"), ==, "Authorization server: id.example.org");
+  /* And the sign-in page is on another site than the MCP server. */
+  g_assert_nonnull (find_warning_label (fixture, mc_url_flag_describe ("other-domain")));
+}
+
+static void
+test_authorize_many_scopes (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) scopes = NULL;
+  g_autoptr(GVariant) prompt = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  g_strv_builder_add_many (builder, "openid", "profile", "email", "offline_access", NULL);
+  g_strv_builder_add (builder, "https://www.googleapis.com/auth/calendar.events.readonly");
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *scope = g_strdup_printf ("workspace:%u:read", i);
+
+      g_strv_builder_add (builder, scope);
+    }
+  scopes = g_strv_builder_end (builder);
+
+  {
+    AuthorizeSpec spec = { .scopes = (const char * const *) scopes };
+
+    prompt = build_authorize_prompt (&spec);
+  }
+  fixture_show_prompt (fixture, prompt);
+
+  /* Every scope is there, in a scroller, and the dialog stays a dialog. */
+  rows = scope_rows (fixture, "scopes_list");
+  g_assert_cmpuint (rows->len, ==, g_strv_length (scopes));
+  g_assert_true (child_visible (fixture, "scopes_scroller"));
+  g_assert_cmpstr (child_text (fixture, "scopes_caption"), ==, "15 permissions asked for");
+  g_assert_true (gtk_widget_is_ancestor (GTK_WIDGET (child (fixture, "scopes_list")),
+                                         GTK_WIDGET (child (fixture, "scopes_scroller"))));
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (fixture->dialog)), <=, 600);
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (fixture->dialog)), <=, 760);
+  wait_for_open_unlocked (fixture);
+  save_screenshot (fixture, "authorize-many-scopes");
+}
+
+static void
+test_authorize_open_failed (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", NULL };
+  AuthorizeSpec spec = { .scopes = scopes };
+  g_autoptr(GVariant) prompt = build_authorize_prompt (&spec);
+  g_autofree char *copied = NULL;
+
+  fixture_show_prompt (fixture, prompt);
+  wait_for_open_unlocked (fixture);
+  gtk_widget_activate (GTK_WIDGET (child (fixture, "open_button")));
+  wait_until (fixture->answers->len > 0);
+
+  /* The endpoint is what there is to copy: the request itself, with its
+   * state and PKCE challenge, never reaches the dialog. */
+  mc_consent_dialog_show_open_failed (fixture->dialog, "No application is registered for https links.");
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fixture->dialog)), ==, "No web browser could be opened");
+  g_assert_cmpstr (child_text (fixture, "failed_url_caption"), ==, "The sign-in page is at this address:");
+  g_assert_cmpstr (child_text (fixture, "failed_url_label"), ==, AUTHORIZATION_ENDPOINT);
+  save_screenshot (fixture, "authorize-open-failed");
+
+  gtk_widget_activate (GTK_WIDGET (child (fixture, "copy_button")));
+  wait_until (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (child (fixture, "copy_button"))), "Copied") == 0);
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (fixture->dialog)),
+                                 NULL, clipboard_read_cb, &copied);
+  wait_until (copied != NULL);
+  g_assert_cmpstr (copied, ==, AUTHORIZATION_ENDPOINT);
+
+  press_keys ("Escape");
+  wait_until (fixture->destroyed);
+  g_assert_cmpuint (fixture->notices_closed, ==, 1);
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+}
+
 #define add_dialog_test(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -1105,6 +1666,16 @@ main (int   argc,
   add_dialog_test ("/consent-dialog/opened-without-prompt", test_opened_without_prompt);
   add_dialog_test ("/consent-dialog/open-failed-notice", test_open_failed_notice);
   add_dialog_test ("/consent-dialog/withdraw-is-silent", test_withdraw_is_silent);
+  add_dialog_test ("/consent-dialog/authorize", test_authorize);
+  add_dialog_test ("/consent-dialog/authorize/step-up", test_authorize_step_up);
+  add_dialog_test ("/consent-dialog/authorize/danger", test_authorize_danger);
+  add_dialog_test ("/consent-dialog/authorize/no-scopes", test_authorize_no_scopes);
+  add_dialog_test ("/consent-dialog/authorize/untick-all", test_authorize_untick_all);
+  add_dialog_test ("/consent-dialog/authorize/keys", test_authorize_keys);
+  add_dialog_test ("/consent-dialog/authorize/accessible", test_authorize_accessible);
+  add_dialog_test ("/consent-dialog/authorize/issuer-elsewhere", test_authorize_issuer_elsewhere);
+  add_dialog_test ("/consent-dialog/authorize/many-scopes", test_authorize_many_scopes);
+  add_dialog_test ("/consent-dialog/authorize/open-failed", test_authorize_open_failed);
 
   status = g_test_run ();
 

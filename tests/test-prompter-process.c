@@ -31,6 +31,7 @@ typedef struct
   GDBusConnection *connection;
   McDbusPrompter1 *proxy;
   GPtrArray       *answers;        /* "prompt_id answer" */
+  GPtrArray       *results;        /* the a{sv} of each answer */
   GPtrArray       *notices_closed; /* prompt ids */
   gboolean         closed;
   gboolean         remote_vanished;
@@ -76,6 +77,7 @@ answered_cb (McDbusPrompter1 *proxy,
              Fixture         *fixture)
 {
   g_ptr_array_add (fixture->answers, g_strdup_printf ("%s %s", prompt_id, answer));
+  g_ptr_array_add (fixture->results, g_variant_ref (results));
 }
 
 static void
@@ -174,6 +176,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   fixture->answers = g_ptr_array_new_with_free_func (g_free);
+  fixture->results = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   fixture->notices_closed = g_ptr_array_new_with_free_func (g_free);
   start_prompter (fixture, data != NULL ? data : "60");
 }
@@ -201,6 +204,7 @@ fixture_teardown (Fixture       *fixture,
     }
 
   g_clear_pointer (&fixture->answers, g_ptr_array_unref);
+  g_clear_pointer (&fixture->results, g_ptr_array_unref);
   g_clear_pointer (&fixture->notices_closed, g_ptr_array_unref);
 }
 
@@ -275,6 +279,48 @@ show_prompt (Fixture    *fixture,
 
   error = call (fixture, "ShowPrompt", g_variant_new ("(s@a{sv})", prompt_id, prompt));
   g_assert_no_error (error);
+}
+
+/* An "authorize" prompt, as the daemon sends it (see the Prompter1 XML). */
+static GVariant *
+build_authorize_prompt (const char         *server_title,
+                        const char * const *scopes)
+{
+  const char *endpoint = "https://accounts.example.com/oauth2/authorize";
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_autoptr(McUrlVerdict) verdict = mc_url_verdict_new (endpoint, "https://mcp.example.com/mcp");
+  g_autoptr(GVariant) verdict_variant = mc_url_verdict_to_variant (verdict);
+  const char * const granted[] = { NULL };
+
+  g_variant_dict_insert (&dict, "kind", "s", "authorize");
+  g_variant_dict_insert (&dict, "app_kind", "s", "host-app");
+  g_variant_dict_insert (&dict, "app_id", "s", "org.example.Assistant");
+  g_variant_dict_insert (&dict, "app_name", "s", "Example Assistant");
+  g_variant_dict_insert (&dict, "server_name", "s", "test-server");
+  g_variant_dict_insert (&dict, "server_title", "s", server_title);
+  g_variant_dict_insert (&dict, "server_url", "s", "https://mcp.example.com/mcp");
+  g_variant_dict_insert (&dict, "resource", "s", "https://mcp.example.com/mcp");
+  g_variant_dict_insert (&dict, "issuer", "s", "https://accounts.example.com");
+  g_variant_dict_insert (&dict, "authorization_endpoint", "s", endpoint);
+  g_variant_dict_insert_value (&dict, "as_verdict", verdict_variant);
+  g_variant_dict_insert_value (&dict, "scopes", g_variant_new_strv (scopes, -1));
+  g_variant_dict_insert_value (&dict, "granted_scopes", g_variant_new_strv (granted, -1));
+  g_variant_dict_insert (&dict, "timeout", "u", 120);
+  g_variant_dict_insert (&dict, "queued", "u", 0);
+
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+static void
+assert_answered_scopes (Fixture            *fixture,
+                        guint               i,
+                        const char * const *scopes)
+{
+  g_autofree const char **answered = NULL;
+  GVariant *results = g_ptr_array_index (fixture->results, i);
+
+  g_assert_true (g_variant_lookup (results, "scopes", "^a&s", &answered));
+  g_assert_true (g_strv_equal ((const char * const *) answered, scopes));
 }
 
 static void
@@ -406,6 +452,129 @@ test_tab_space_opens (Fixture       *fixture,
   wait_until (fixture->answers->len > 0);
   g_assert_cmpuint (fixture->answers->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (fixture->answers, 0), ==, "p-tab open");
+}
+
+static void
+test_authorize_untick_and_allow (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", "email", "calendar.read", NULL };
+  const char * const left_ticked[] = { "email", "calendar.read", NULL };
+  g_autoptr(GVariant) prompt = build_authorize_prompt ("Scope Test Server", scopes);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *window = NULL;
+  g_autofree char *notice = NULL;
+  guint presses = 0;
+
+  error = call (fixture, "ShowPrompt", g_variant_new ("(s@a{sv})", "p-scopes", prompt));
+  g_assert_no_error (error);
+  window = mc_test_xdotool_find_window ("Sign in to Scope Test Server");
+
+  /* Focus starts on where to sign in; the first Tab reaches the first
+   * scope, "openid", and Space unticks it.  A check button takes the focus
+   * whether Allow is locked or not, so this needs no waiting. */
+  mc_test_xdotool_press_keys (window, "Tab space");
+
+  /* Then Allow, by its mnemonic, pressed until its lock (about a second
+   * after the window gains focus) is over: the keys are handled in order,
+   * so the scope was unticked before any of these. */
+  while (fixture->answers->len == 0)
+    {
+      g_assert_cmpuint (presses++, <, 100);
+      mc_test_xdotool_press_keys (window, "alt+a");
+    }
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (fixture->answers, 0), ==, "p-scopes open");
+  assert_answered_scopes (fixture, 0, left_ticked);
+
+  /* The browser has it: the notice, then the daemon takes it down. */
+  error = call (fixture, "ShowOpened", g_variant_new ("(s@a{sv})", "p-scopes", prompt));
+  g_assert_no_error (error);
+  notice = mc_test_xdotool_find_window ("Finish signing in in your browser");
+  g_assert_cmpstr (notice, ==, window);
+  error = call (fixture, "Dismiss", g_variant_new ("(s)", "p-scopes"));
+  g_assert_no_error (error);
+  wait_until (!mc_test_xdotool_window_exists ("Finish signing in in your browser"));
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+}
+
+static void
+test_authorize_escape_dismisses (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  const char * const scopes[] = { "openid", NULL };
+  g_autoptr(GVariant) prompt = build_authorize_prompt ("Escape Sign-in Server", scopes);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *window = NULL;
+
+  error = call (fixture, "ShowPrompt", g_variant_new ("(s@a{sv})", "p-auth-escape", prompt));
+  g_assert_no_error (error);
+  window = mc_test_xdotool_find_window ("Sign in to Escape Sign-in Server");
+
+  /* Enter first: it allows nothing, so "dismiss" is the first answer. */
+  mc_test_xdotool_press_keys (window, "Return Escape");
+  wait_until (fixture->answers->len > 0);
+  g_assert_cmpuint (fixture->answers->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (fixture->answers, 0), ==, "p-auth-escape dismiss");
+  g_assert_cmpuint (g_variant_n_children (g_ptr_array_index (fixture->results, 0)), ==, 0);
+}
+
+static void
+test_authorize_rejects_bad_prompts (Fixture       *fixture,
+                                    gconstpointer  data)
+{
+  const char * const good[] = { "openid", NULL };
+  const char * const spaced[] = { "openid email", NULL };
+  const char * const quoted[] = { "a\"b", NULL };
+  const char * const * const bad_scopes[] = { spaced, quoted };
+  g_autoptr(GError) error = NULL;
+
+  /* A scope is shown and answered exactly, so it must be one (RFC 6749). */
+  for (guint i = 0; i < G_N_ELEMENTS (bad_scopes); i++)
+    {
+      g_autoptr(GVariant) prompt = build_authorize_prompt ("Bad Scope Server", bad_scopes[i]);
+      g_autofree char *remote = NULL;
+
+      error = call (fixture, "ShowPrompt", g_variant_new ("(s@a{sv})", "p-bad-scope", prompt));
+      g_assert_nonnull (error);
+      remote = g_dbus_error_get_remote_error (error);
+      g_assert_cmpstr (remote, ==, "io.github.mcp_consent.Error.InvalidArgument");
+      g_clear_error (&error);
+    }
+
+  /* No authorization endpoint: nothing to sign in at. */
+  {
+    g_autoptr(GVariant) prompt = build_authorize_prompt ("No Endpoint Server", good);
+    g_autoptr(GVariantDict) dict = g_variant_dict_new (prompt);
+    g_autoptr(GVariant) without = NULL;
+    g_autofree char *remote = NULL;
+
+    g_variant_dict_remove (dict, "authorization_endpoint");
+    without = g_variant_ref_sink (g_variant_dict_end (dict));
+    error = call (fixture, "ShowPrompt", g_variant_new ("(s@a{sv})", "p-no-endpoint", without));
+    g_assert_nonnull (error);
+    remote = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote, ==, "io.github.mcp_consent.Error.InvalidArgument");
+    g_clear_error (&error);
+  }
+
+  /* A blocked endpoint is never shown, whatever "as_verdict" says. */
+  {
+    g_autoptr(GVariant) prompt = build_authorize_prompt ("Blocked Endpoint Server", good);
+    g_autoptr(GVariantDict) dict = g_variant_dict_new (prompt);
+    g_autoptr(GVariant) blocked = NULL;
+    g_autofree char *remote = NULL;
+
+    g_variant_dict_insert (dict, "authorization_endpoint", "s", "http://login.example.net/authorize");
+    blocked = g_variant_ref_sink (g_variant_dict_end (dict));
+    error = call (fixture, "ShowPrompt", g_variant_new ("(s@a{sv})", "p-blocked-endpoint", blocked));
+    g_assert_nonnull (error);
+    remote = g_dbus_error_get_remote_error (error);
+    g_assert_cmpstr (remote, ==, "io.github.mcp_consent.Error.UrlBlocked");
+    g_clear_error (&error);
+  }
+
+  g_assert_false (mc_test_xdotool_window_exists ("Sign in to"));
 }
 
 static void
@@ -545,6 +714,9 @@ main (int   argc,
   add_process_test ("/prompter-process/keyboard-open-then-notice", NULL, test_keyboard_open_then_notice);
   add_process_test ("/prompter-process/tab-space-opens", NULL, test_tab_space_opens);
   add_process_test ("/prompter-process/opened-without-prompt", NULL, test_opened_without_prompt);
+  add_process_test ("/prompter-process/authorize-untick-and-allow", NULL, test_authorize_untick_and_allow);
+  add_process_test ("/prompter-process/authorize-escape-dismisses", NULL, test_authorize_escape_dismisses);
+  add_process_test ("/prompter-process/authorize-rejects-bad-prompts", NULL, test_authorize_rejects_bad_prompts);
   add_process_test ("/prompter-process/rejects-bad-prompts", NULL, test_rejects_bad_prompts);
   add_process_test ("/prompter-process/killed", NULL, test_killed_prompter_closes_connection);
   add_process_test ("/prompter-process/exits-when-idle", "1", test_exits_when_idle);

@@ -26,10 +26,19 @@
 #define URL_SCROLL_CHARS 400
 #define MESSAGE_SCROLL_CHARS 280
 #define MESSAGE_SCROLL_LINES 5
+/* More scopes than this scroll; five two-line rows fit the scroller. */
+#define SCOPES_SCROLL_COUNT 5
 
 /* The part of a URL that is not its host is shown at this opacity, so the
  * eye goes to the host, and within it to the registrable domain. */
 #define URL_DIM_ALPHA ((guint16) (0.62 * G_MAXUINT16))
+
+/* What a prompt asks for: to open a link, or to sign in (OAuth) to a server. */
+typedef enum
+{
+  PROMPT_KIND_URL,
+  PROMPT_KIND_AUTHORIZE,
+} PromptKind;
 
 struct _McConsentDialog
 {
@@ -37,6 +46,9 @@ struct _McConsentDialog
 
   char                 *prompt_id;
   GVariant             *prompt;
+  PromptKind            kind;
+  /* The URL shown and judged: the link, or the authorization endpoint of a
+   * sign-in (never the authorization request itself, which carries state). */
   char                 *url;
   char                 *server;
   char                 *domain;
@@ -51,6 +63,8 @@ struct _McConsentDialog
   guint                 notice_closed : 1;
   guint                 unlocked : 1;
   guint                 forgotten : 1;
+  GPtrArray            *scopes;        /* offered scopes, in the order given, no repeats */
+  GPtrArray            *scope_checks;  /* a GtkCheckButton per scope, owned by scopes_list */
 
   GtkStack             *stack;
   GtkLabel             *heading_label;
@@ -59,6 +73,11 @@ struct _McConsentDialog
   GtkLabel             *app_path_label;
   GtkLabel             *server_label;
   GtkLabel             *server_url_label;
+  GtkBox               *as_row;
+  GtkLabel             *as_host_label;
+  GtkLabel             *as_idn_label;
+  GtkLabel             *as_issuer_label;
+  GtkBox               *link_box;
   GtkBox               *url_frame;
   GtkScrolledWindow    *url_scroller;
   GtkLabel             *url_label;
@@ -69,6 +88,15 @@ struct _McConsentDialog
   GtkBox               *message_frame;
   GtkScrolledWindow    *message_scroller;
   GtkLabel             *message_label;
+  GtkBox               *scopes_box;
+  GtkLabel             *scopes_caption;
+  GtkLabel             *no_scopes_label;
+  GtkBox               *scopes_frame;
+  GtkScrolledWindow    *scopes_scroller;
+  GtkBox               *scopes_list;
+  GtkLabel             *scopes_hint_label;
+  GtkBox               *granted_box;
+  GtkBox               *granted_list;
   GtkCheckButton       *understand_check;
   GtkCheckButton       *remember_check;
   GtkLabel             *queued_label;
@@ -76,6 +104,7 @@ struct _McConsentDialog
   GtkButton            *open_button;
   GtkSpinner           *opening_spinner;
   GtkLabel             *opening_label;
+  GtkLabel             *opened_heading_label;
   GtkLabel             *opened_label;
   GtkBox               *remembered_box;
   GtkLabel             *remembered_label;
@@ -83,6 +112,7 @@ struct _McConsentDialog
   GtkButton            *opened_close_button;
   GtkLabel             *reason_label;
   GtkBox               *failed_url_box;
+  GtkLabel             *failed_url_caption;
   GtkBox               *failed_url_frame;
   GtkScrolledWindow    *failed_url_scroller;
   GtkLabel             *failed_url_label;
@@ -117,6 +147,56 @@ lookup_string (GVariant   *prompt,
   if (prompt == NULL || !g_variant_lookup (prompt, key, "&s", &value) || value[0] == '\0')
     return NULL;
   return value;
+}
+
+/* The OpenID Connect standard scopes (OpenID Connect Core 1.0, §5.4 and
+ * §11), in words for people who have never heard of a scope.  Scopes are
+ * case-sensitive (RFC 6749, §3.3), so "OpenID" has no description. */
+static const struct
+{
+  const char *scope;
+  const char *description;
+} scope_descriptions[] = {
+  { "openid", N_("Confirm who you are") },
+  { "profile", N_("See your name, picture and other basic profile details") },
+  { "email", N_("See your email address") },
+  { "address", N_("See your postal address") },
+  { "phone", N_("See your phone number") },
+  { "offline_access", N_("Stay signed in when you are away") },
+};
+
+static const char *
+describe_scope (const char *scope)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (scope_descriptions); i++)
+    if (g_str_equal (scope_descriptions[i].scope, scope))
+      return _(scope_descriptions[i].description);
+  return NULL;
+}
+
+/* A string array of the prompt, in its order, without repeats and without
+ * the strings of @except. */
+static GPtrArray *
+lookup_scopes (GVariant   *prompt,
+               const char *key,
+               GPtrArray  *except)
+{
+  GPtrArray *scopes = g_ptr_array_new_with_free_func (g_free);
+  g_autofree const char **values = NULL;
+
+  if (prompt == NULL || !g_variant_lookup (prompt, key, "^a&s", &values))
+    return scopes;
+
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      if (values[i][0] == '\0' ||
+          g_ptr_array_find_with_equal_func (scopes, values[i], g_str_equal, NULL) ||
+          (except != NULL && g_ptr_array_find_with_equal_func (except, values[i], g_str_equal, NULL)))
+        continue;
+      g_ptr_array_add (scopes, g_strdup (values[i]));
+    }
+
+  return scopes;
 }
 
 /* Labels with use-underline treat "_" as a mnemonic marker, so a server
@@ -183,14 +263,14 @@ create_url_attributes (const char   *url,
 /* GtkScrolledWindow (GTK 4.8) sizes itself by its child's height at the
  * child's natural width, not at the width it will get, which would cut a
  * wrapped URL short.  So text that fits is shown as it is, and only text
- * too long for the dialog goes into a scroller of fixed height. */
+ * too long for the dialog goes into a scroller of fixed height.  The same
+ * goes for a long list of scopes. */
 static void
 place_text (GtkBox            *frame,
             GtkScrolledWindow *scroller,
-            GtkLabel          *label,
+            GtkWidget         *widget,
             gboolean           scroll)
 {
-  GtkWidget *widget = GTK_WIDGET (label);
   gboolean in_frame = gtk_widget_get_parent (widget) == GTK_WIDGET (frame);
 
   g_object_ref (widget);
@@ -254,7 +334,59 @@ set_url_label (McConsentDialog   *self,
   attrs = create_url_attributes (self->url, self->verdict);
   gtk_label_set_text (label, self->url);
   gtk_label_set_attributes (label, attrs);
-  place_text (frame, scroller, label, g_utf8_strlen (self->url, -1) > URL_SCROLL_CHARS);
+  place_text (frame, scroller, GTK_WIDGET (label), g_utf8_strlen (self->url, -1) > URL_SCROLL_CHARS);
+}
+
+/* The host as written in the URL, with its registrable domain in bold, as
+ * it stands out in the link itself (create_url_attributes): this is what
+ * the user has to check. */
+static void
+set_host_label (McConsentDialog *self,
+                GtkLabel        *label)
+{
+  g_autoptr(PangoAttrList) attrs = pango_attr_list_new ();
+  g_autofree char *host = NULL;
+  PangoAttribute *attr;
+  gsize host_start = 0;
+  gsize host_end = 0;
+  gsize domain_start = 0;
+  gsize domain_end = 0;
+
+  pango_attr_list_insert (attrs, pango_attr_insert_hyphens_new (FALSE));
+
+  if (self->url == NULL || self->verdict == NULL ||
+      !mc_url_verdict_get_host_range (self->verdict, &host_start, &host_end) ||
+      host_end > strlen (self->url) || host_start >= host_end)
+    {
+      gtk_label_set_text (label, self->domain);
+      gtk_label_set_attributes (label, attrs);
+      return;
+    }
+
+  if (!mc_url_verdict_get_registrable_domain_range (self->verdict, &domain_start, &domain_end) ||
+      domain_start < host_start || domain_end > host_end)
+    {
+      domain_start = host_start;
+      domain_end = host_end;
+    }
+
+  host = g_strndup (self->url + host_start, host_end - host_start);
+  attr = pango_attr_weight_new (PANGO_WEIGHT_BOLD);
+  attr->start_index = domain_start - host_start;
+  attr->end_index = domain_end - host_start;
+  pango_attr_list_insert (attrs, attr);
+
+  gtk_label_set_text (label, host);
+  gtk_label_set_attributes (label, attrs);
+}
+
+static gboolean
+any_scope_ticked (McConsentDialog *self)
+{
+  for (guint i = 0; i < self->scope_checks->len; i++)
+    if (gtk_check_button_get_active (g_ptr_array_index (self->scope_checks, i)))
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -264,13 +396,19 @@ update_open_sensitivity (McConsentDialog *self)
 
   g_assert (MC_IS_CONSENT_DIALOG (self));
 
+  /* A sign-in with every scope unticked would ask for no scope, and an
+   * authorization server answers that with its default scopes: more than
+   * the user chose, not less.  So at least one stays ticked. */
   sensitive = self->state == MC_CONSENT_DIALOG_STATE_PROMPT &&
               !self->answered &&
               self->unlocked &&
               self->url != NULL &&
               self->risk < MC_URL_RISK_BLOCKED &&
               (self->risk < MC_URL_RISK_DANGER ||
-               gtk_check_button_get_active (self->understand_check));
+               gtk_check_button_get_active (self->understand_check)) &&
+              (self->kind != PROMPT_KIND_AUTHORIZE ||
+               self->scope_checks->len == 0 ||
+               any_scope_ticked (self));
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->open_button), sensitive);
 }
@@ -337,18 +475,41 @@ escape_cb (GtkWidget *widget,
   return TRUE;
 }
 
+/* @results: (nullable): an a{sv} (a floating one is sunk), or %NULL for none */
 static void
 emit_answer (McConsentDialog *self,
-             const char      *answer)
+             const char      *answer,
+             GVariant        *results)
 {
+  g_autoptr(GVariant) owned_results = NULL;
+
   g_assert (MC_IS_CONSENT_DIALOG (self));
+
+  owned_results = g_variant_ref_sink (results ? results : g_variant_new ("a{sv}", NULL));
 
   if (self->answered)
     return;
 
   self->answered = TRUE;
   update_open_sensitivity (self);
-  g_signal_emit (self, signals[ANSWERED], 0, answer);
+  g_signal_emit (self, signals[ANSWERED], 0, answer, owned_results);
+}
+
+/* The scopes left ticked, in the order the prompt gave them. */
+static GVariant *
+create_scope_results (McConsentDialog *self)
+{
+  g_auto(GVariantBuilder) scopes = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_STRING_ARRAY);
+  g_auto(GVariantDict) results = G_VARIANT_DICT_INIT (NULL);
+
+  g_assert (self->scopes->len == self->scope_checks->len);
+
+  for (guint i = 0; i < self->scope_checks->len; i++)
+    if (gtk_check_button_get_active (g_ptr_array_index (self->scope_checks, i)))
+      g_variant_builder_add (&scopes, "s", g_ptr_array_index (self->scopes, i));
+
+  g_variant_dict_insert_value (&results, "scopes", g_variant_builder_end (&scopes));
+  return g_variant_dict_end (&results);
 }
 
 static void
@@ -359,15 +520,16 @@ decline_clicked_cb (McConsentDialog *self)
   if (self->state != MC_CONSENT_DIALOG_STATE_PROMPT)
     return;
 
-  emit_answer (self, "decline");
+  emit_answer (self, "decline", NULL);
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
 static void
 open_clicked_cb (McConsentDialog *self)
 {
+  g_autoptr(GVariant) results = NULL;
   g_autofree char *opening = NULL;
-  gboolean always;
+  const char *answer = "open";
 
   g_assert (MC_IS_CONSENT_DIALOG (self));
 
@@ -378,18 +540,28 @@ open_clicked_cb (McConsentDialog *self)
       !gtk_widget_get_sensitive (GTK_WIDGET (self->open_button)))
     return;
 
-  always = gtk_widget_get_visible (GTK_WIDGET (self->remember_check)) &&
-           gtk_check_button_get_active (self->remember_check);
+  if (self->kind == PROMPT_KIND_AUTHORIZE)
+    {
+      results = g_variant_ref_sink (create_scope_results (self));
+      /* Translators: %s is a domain name such as example.com */
+      opening = g_strdup_printf (_("Opening the sign-in page on %s in your web browser."), self->domain);
+    }
+  else
+    {
+      if (gtk_widget_get_visible (GTK_WIDGET (self->remember_check)) &&
+          gtk_check_button_get_active (self->remember_check))
+        answer = "open-always";
+      /* Translators: %s is a domain name such as example.com */
+      opening = g_strdup_printf (_("Handing the link to %s to your web browser."), self->domain);
+    }
 
   self->state = MC_CONSENT_DIALOG_STATE_OPENING;
-  /* Translators: %s is a domain name such as example.com */
-  opening = g_strdup_printf (_("Handing the link to %s to your web browser."), self->domain);
   gtk_label_set_text (self->opening_label, opening);
   gtk_spinner_start (self->opening_spinner);
   gtk_stack_set_visible_child_name (self->stack, "opening");
   gtk_window_set_focus (GTK_WINDOW (self), NULL);
 
-  emit_answer (self, always ? "open-always" : "open");
+  emit_answer (self, answer, results);
 }
 
 static void
@@ -451,7 +623,13 @@ add_warning (McConsentDialog *self,
   GtkWidget *icon;
   GtkWidget *label;
 
-  if (text == NULL)
+  if (text == NULL && self->kind == PROMPT_KIND_AUTHORIZE)
+    {
+      /* Translators: %s is a short technical code for what is unusual */
+      fallback = g_strdup_printf (_("The address of this sign-in page is unusual (%s)."), flag);
+      text = fallback;
+    }
+  else if (text == NULL)
     {
       /* Translators: %s is a short technical code for what is unusual */
       fallback = g_strdup_printf (_("This link is unusual (%s)."), flag);
@@ -508,7 +686,9 @@ clear_warnings (McConsentDialog *self)
 
 /* The daemon's verdict is the one it acted on, and may carry flags from
  * policy; the dialog checks the URL again itself, so that a confused or
- * outdated daemon can only make the dialog more careful, never less. */
+ * outdated daemon can only make the dialog more careful, never less.  For
+ * a sign-in, the URL is the authorization endpoint and the verdict
+ * "as_verdict". */
 static void
 apply_verdict (McConsentDialog *self,
                GVariant        *prompt)
@@ -517,6 +697,7 @@ apply_verdict (McConsentDialog *self,
   g_autoptr(GPtrArray) flags = g_ptr_array_new ();
   g_autofree const char **remote_flags = NULL;
   const char *risk_name = NULL;
+  const char *server_url = lookup_string (prompt, "server_url");
   McUrlRisk remote_risk = MC_URL_RISK_OK;
 
   g_clear_pointer (&self->verdict, mc_url_verdict_unref);
@@ -526,10 +707,15 @@ apply_verdict (McConsentDialog *self,
   if (self->url == NULL)
     return;
 
-  self->verdict = mc_url_verdict_new (self->url, lookup_string (prompt, "server_url"));
+  if (server_url == NULL && self->kind == PROMPT_KIND_AUTHORIZE)
+    server_url = lookup_string (prompt, "resource");
+
+  self->verdict = mc_url_verdict_new (self->url, server_url);
   self->risk = mc_url_verdict_get_risk (self->verdict);
 
-  remote = g_variant_lookup_value (prompt, "verdict", G_VARIANT_TYPE_VARDICT);
+  remote = g_variant_lookup_value (prompt,
+                                   self->kind == PROMPT_KIND_AUTHORIZE ? "as_verdict" : "verdict",
+                                   G_VARIANT_TYPE_VARDICT);
   if (remote != NULL)
     {
       if (g_variant_lookup (remote, "risk", "&s", &risk_name) &&
@@ -607,6 +793,14 @@ apply_app (McConsentDialog *self,
       gtk_image_set_from_icon_name (self->app_icon, "dialog-warning-symbolic");
       gtk_widget_add_css_class (GTK_WIDGET (self->app_label), "unverified");
       gtk_label_set_text (self->app_path_label, shown_path);
+      /* A path is data, set like the link and broken anywhere; the
+       * sentences that stand in for a missing one are prose, and broken
+       * between words. */
+      if (path != NULL)
+        gtk_widget_add_css_class (GTK_WIDGET (self->app_path_label), "monospace");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self->app_path_label), "monospace");
+      gtk_label_set_wrap_mode (self->app_path_label, path != NULL ? PANGO_WRAP_CHAR : PANGO_WRAP_WORD_CHAR);
       gtk_widget_set_visible (GTK_WIDGET (self->app_path_label), TRUE);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->app_label),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
@@ -625,100 +819,79 @@ count_lines (const char *text)
   return lines;
 }
 
+/* An international host name is shown in its own letters and as the
+ * browser will spell it, next to each other. */
 static void
-apply_prompt (McConsentDialog *self,
-              GVariant        *prompt)
+show_idn (McConsentDialog *self,
+          GtkLabel        *idn_label)
+{
+  const char *host = self->verdict ? mc_url_verdict_get_host (self->verdict) : NULL;
+  const char *host_ascii = self->verdict ? mc_url_verdict_get_host_ascii (self->verdict) : NULL;
+  g_autofree char *idn = NULL;
+
+  if (host == NULL || host_ascii == NULL || g_strcmp0 (host, host_ascii) == 0)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (idn_label), FALSE);
+      return;
+    }
+
+  /* Translators: the first %s is a host name in its own letters,
+   * the second the same name as spelled in ASCII (Punycode),
+   * for example “bücher.de” and “xn--bcher-kva.de” */
+  idn = g_strdup_printf (_("International address %s, in plain letters %s"), host, host_ascii);
+  gtk_label_set_text (idn_label, idn);
+  disable_hyphens (idn_label);
+  keep_together (idn_label, host);
+  keep_together (idn_label, host_ascii);
+  gtk_widget_set_visible (GTK_WIDGET (idn_label), TRUE);
+  /* A look-alike name shows its true, plain-letters spelling as loudly as
+   * the warning about it. */
+  if (self->risk >= MC_URL_RISK_DANGER)
+    gtk_widget_add_css_class (GTK_WIDGET (idn_label), "danger");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (idn_label), "danger");
+}
+
+static void
+apply_link (McConsentDialog *self,
+            GVariant        *prompt)
 {
   g_autofree char *title = NULL;
   g_autofree char *message = NULL;
-  g_autofree char *server_url = NULL;
-  const char *server_name = lookup_string (prompt, "server_title");
-  const char *remembered_id = lookup_string (prompt, "remembered_id");
+  g_autofree char *url_description = NULL;
+  g_autofree char *open_description = NULL;
   const char *app_kind = lookup_string (prompt, "app_kind");
   gboolean can_remember = FALSE;
-  guint32 queued = 0;
-
-  g_assert (MC_IS_CONSENT_DIALOG (self));
-
-  if (prompt != self->prompt)
-    {
-      g_clear_pointer (&self->prompt, g_variant_unref);
-      self->prompt = prompt ? g_variant_ref_sink (prompt) : NULL;
-    }
-
-  g_clear_pointer (&self->url, g_free);
-  g_clear_pointer (&self->server, g_free);
-  g_clear_pointer (&self->domain, g_free);
-  g_clear_pointer (&self->remembered_id, g_free);
-
-  self->url = g_strdup (lookup_string (prompt, "url"));
-  self->remembered_id = g_strdup (remembered_id);
-
-  if (server_name == NULL)
-    server_name = lookup_string (prompt, "server_name");
-  self->server = server_name ? mc_text_clean_for_display (server_name, NAME_MAX_CHARS,
-                                                        MC_TEXT_SINGLE_LINE)
-                             : g_strdup (_("Unknown server"));
-
-  apply_verdict (self, prompt);
-
-  if (self->verdict != NULL && mc_url_verdict_get_registrable_domain (self->verdict) != NULL)
-    self->domain = g_strdup (mc_url_verdict_get_registrable_domain (self->verdict));
-  else if (self->verdict != NULL && mc_url_verdict_get_host (self->verdict) != NULL)
-    self->domain = g_strdup (mc_url_verdict_get_host (self->verdict));
-  else
-    self->domain = g_strdup (_("an unknown website"));
 
   /* The title is all the desktop (task switchers, screen readers' window
    * lists) learns about the dialog: it names the server, never the URL. */
   /* Translators: %s is the name of an MCP server */
   title = g_strdup_printf (_("Open a link for %s?"), self->server);
   gtk_window_set_title (GTK_WINDOW (self), title);
+  gtk_label_set_text (self->heading_label,
+                      self->risk >= MC_URL_RISK_DANGER ? _("Open a possibly dangerous link?")
+                                                       : _("Open this link in your web browser?"));
 
-  apply_app (self, prompt);
+  gtk_widget_set_visible (GTK_WIDGET (self->as_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->scopes_box), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->link_box), TRUE);
 
-  gtk_label_set_text (self->server_label, self->server);
-  if (lookup_string (prompt, "server_url") != NULL)
-    server_url = mc_text_clean_for_display (lookup_string (prompt, "server_url"), PATH_MAX_CHARS,
-                                          MC_TEXT_SINGLE_LINE);
-  gtk_label_set_text (self->server_url_label, server_url ? server_url : "");
-  gtk_widget_set_visible (GTK_WIDGET (self->server_url_label), server_url != NULL);
+  gtk_button_set_label (self->open_button, _("_Open"));
+  gtk_check_button_set_label (self->understand_check,
+                              _("I _understand the risk and want to open this link anyway"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->decline_button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  _("Does not open the link, and tells the server you declined"),
+                                  -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->warnings_box),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Warnings about this link"),
+                                  -1);
 
   if (self->url != NULL)
     {
-      g_autofree char *url_description = NULL;
-      g_autofree char *open_description = NULL;
-      const char *host = mc_url_verdict_get_host (self->verdict);
-      const char *host_ascii = mc_url_verdict_get_host_ascii (self->verdict);
-
       set_url_label (self, self->url_frame, self->url_scroller, self->url_label);
       gtk_label_set_text (self->domain_label, self->domain);
-
-      if (host != NULL && host_ascii != NULL && g_strcmp0 (host, host_ascii) != 0)
-        {
-          g_autofree char *idn = NULL;
-
-          /* Translators: the first %s is a host name in its own letters,
-           * the second the same name as spelled in ASCII (Punycode),
-           * for example “bücher.de” and “xn--bcher-kva.de” */
-          idn = g_strdup_printf (_("International address %s, in plain letters %s"),
-                                 host, host_ascii);
-          gtk_label_set_text (self->idn_label, idn);
-          disable_hyphens (self->idn_label);
-          keep_together (self->idn_label, host);
-          keep_together (self->idn_label, host_ascii);
-          gtk_widget_set_visible (GTK_WIDGET (self->idn_label), TRUE);
-          /* A look-alike name shows its true, plain-letters spelling as
-           * loudly as the warning about it. */
-          if (self->risk >= MC_URL_RISK_DANGER)
-            gtk_widget_add_css_class (GTK_WIDGET (self->idn_label), "danger");
-          else
-            gtk_widget_remove_css_class (GTK_WIDGET (self->idn_label), "danger");
-        }
-      else
-        {
-          gtk_widget_set_visible (GTK_WIDGET (self->idn_label), FALSE);
-        }
+      show_idn (self, self->idn_label);
 
       /* Translators: %s is a domain name such as example.com */
       url_description = g_strdup_printf (_("The full link; it goes to %s"), self->domain);
@@ -733,7 +906,7 @@ apply_prompt (McConsentDialog *self,
     }
 
   message = mc_text_clean_for_display (lookup_string (prompt, "message"), MESSAGE_MAX_CHARS,
-                                     MC_TEXT_MULTI_LINE);
+                                       MC_TEXT_MULTI_LINE);
   if (message[0] != '\0')
     {
       g_autofree char *quoted = NULL;
@@ -741,7 +914,7 @@ apply_prompt (McConsentDialog *self,
       /* Translators: quotation marks around the server's message */
       quoted = g_strdup_printf (_("“%s”"), message);
       gtk_label_set_text (self->message_label, quoted);
-      place_text (self->message_frame, self->message_scroller, self->message_label,
+      place_text (self->message_frame, self->message_scroller, GTK_WIDGET (self->message_label),
                   g_utf8_strlen (message, -1) > MESSAGE_SCROLL_CHARS ||
                   count_lines (message) > MESSAGE_SCROLL_LINES);
       gtk_widget_set_visible (GTK_WIDGET (self->message_box), TRUE);
@@ -750,11 +923,6 @@ apply_prompt (McConsentDialog *self,
     {
       gtk_widget_set_visible (GTK_WIDGET (self->message_box), FALSE);
     }
-
-  gtk_widget_set_visible (GTK_WIDGET (self->understand_check), self->risk >= MC_URL_RISK_DANGER);
-  gtk_label_set_text (self->heading_label,
-                      self->risk >= MC_URL_RISK_DANGER ? _("Open a possibly dangerous link?")
-                                                       : _("Open this link in your web browser?"));
 
   /* The daemon never offers "always" for dangerous links or unverified
    * programs; the dialog refuses it too, so one mistake is not enough. */
@@ -775,6 +943,353 @@ apply_prompt (McConsentDialog *self,
       gtk_check_button_set_label (self->remember_check, label);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->remember_check), can_remember);
+}
+
+/* Two lines: what the scope allows in plain words, and the scope as the
+ * server spells it; or, for a scope this dialog does not know, the scope
+ * and "No description". */
+static GtkWidget *
+create_scope_text (const char  *scope,
+                   char       **accessible_label)
+{
+  const char *description = describe_scope (scope);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 1);
+  GtkWidget *labels[2];
+
+  gtk_widget_add_css_class (box, "scope-text");
+
+  labels[0] = gtk_label_new (description ? description : scope);
+  labels[1] = gtk_label_new (description ? scope : _("No description"));
+
+  gtk_widget_add_css_class (labels[description ? 1 : 0], "scope-name");
+  gtk_widget_add_css_class (labels[1], "dim-label");
+  gtk_widget_add_css_class (labels[1], "caption");
+  if (description == NULL)
+    gtk_widget_add_css_class (labels[1], "no-description");
+
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    {
+      GtkLabel *label = GTK_LABEL (labels[i]);
+
+      gtk_label_set_xalign (label, 0);
+      gtk_label_set_wrap (label, TRUE);
+      /* A scope may be a URL, and breaks anywhere; words break between words. */
+      gtk_label_set_wrap_mode (label,
+                               gtk_widget_has_css_class (labels[i], "scope-name") ? PANGO_WRAP_CHAR
+                                                                                   : PANGO_WRAP_WORD_CHAR);
+      disable_hyphens (label);
+      gtk_box_append (GTK_BOX (box), labels[i]);
+    }
+
+  /* Translators: the first %s is a permission (an OAuth scope) as the
+   * server spells it, such as “openid”; the second what it allows, such as
+   * “Confirm who you are”, or “No description” */
+  *accessible_label = g_strdup_printf (_("%s: %s"), scope,
+                                       description ? description : _("No description"));
+
+  return box;
+}
+
+static void
+clear_box (GtkBox *box)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (box))) != NULL)
+    gtk_box_remove (box, child);
+}
+
+static void
+update_scopes_hint (McConsentDialog *self)
+{
+  if (self->scope_checks->len == 0)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->scopes_hint_label), FALSE);
+      return;
+    }
+
+  /* With nothing ticked the hint says why Allow does not work, and is no
+   * longer a quiet aside. */
+  if (any_scope_ticked (self))
+    {
+      gtk_label_set_text (self->scopes_hint_label, _("Untick what you do not want to allow."));
+      gtk_widget_add_css_class (GTK_WIDGET (self->scopes_hint_label), "dim-label");
+    }
+  else
+    {
+      gtk_label_set_text (self->scopes_hint_label, _("Tick at least one permission to sign in, or decline."));
+      gtk_widget_remove_css_class (GTK_WIDGET (self->scopes_hint_label), "dim-label");
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->scopes_hint_label), TRUE);
+}
+
+static void
+scope_toggled_cb (McConsentDialog *self)
+{
+  g_assert (MC_IS_CONSENT_DIALOG (self));
+
+  update_scopes_hint (self);
+  update_open_sensitivity (self);
+}
+
+static void
+apply_scopes (McConsentDialog *self,
+              GVariant        *prompt)
+{
+  g_autoptr(GPtrArray) granted = lookup_scopes (prompt, "granted_scopes", NULL);
+
+  clear_box (self->scopes_list);
+  clear_box (self->granted_list);
+  g_ptr_array_set_size (self->scope_checks, 0);
+  g_clear_pointer (&self->scopes, g_ptr_array_unref);
+
+  /* A scope already held is shown as such, not offered a second time. */
+  self->scopes = lookup_scopes (prompt, "scopes", granted);
+
+  for (guint i = 0; i < self->scopes->len; i++)
+    {
+      g_autofree char *accessible_label = NULL;
+      GtkWidget *check = gtk_check_button_new ();
+      GtkWidget *text = create_scope_text (g_ptr_array_index (self->scopes, i), &accessible_label);
+
+      /* Ticked: the server asked for these; the user narrows, never widens. */
+      gtk_check_button_set_child (GTK_CHECK_BUTTON (check), text);
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+      gtk_widget_add_css_class (check, "scope-row");
+      gtk_accessible_update_property (GTK_ACCESSIBLE (check),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, accessible_label,
+                                      -1);
+      g_signal_connect_object (check, "notify::active",
+                               G_CALLBACK (scope_toggled_cb), self, G_CONNECT_SWAPPED);
+      gtk_box_append (self->scopes_list, check);
+      g_ptr_array_add (self->scope_checks, check);
+    }
+
+  for (guint i = 0; i < granted->len; i++)
+    {
+      g_autofree char *accessible_label = NULL;
+      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+      GtkWidget *icon_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+      GtkWidget *icon = gtk_image_new_from_icon_name ("object-select-symbolic");
+      GtkWidget *text = create_scope_text (g_ptr_array_index (granted, i), &accessible_label);
+
+      gtk_accessible_update_property (GTK_ACCESSIBLE (icon),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _("Already allowed"),
+                                      -1);
+      /* As for warnings: the image in a vertical box of its own, at the top. */
+      gtk_widget_set_valign (icon_box, GTK_ALIGN_START);
+      gtk_box_append (GTK_BOX (icon_box), icon);
+      gtk_widget_add_css_class (row, "scope-row");
+      gtk_widget_set_hexpand (text, TRUE);
+      gtk_box_append (GTK_BOX (row), icon_box);
+      gtk_box_append (GTK_BOX (row), text);
+      gtk_box_append (self->granted_list, row);
+    }
+
+  /* A list that scrolls says how long it is, so that none is missed. */
+  if (self->scopes->len > SCOPES_SCROLL_COUNT)
+    {
+      g_autofree char *caption = NULL;
+
+      if (granted->len > 0)
+        caption = g_strdup_printf (ngettext ("%u new permission asked for",
+                                             "%u new permissions asked for",
+                                             self->scopes->len),
+                                   self->scopes->len);
+      else
+        caption = g_strdup_printf (ngettext ("%u permission asked for",
+                                             "%u permissions asked for",
+                                             self->scopes->len),
+                                   self->scopes->len);
+      gtk_label_set_text (self->scopes_caption, caption);
+    }
+  else if (granted->len > 0)
+    {
+      gtk_label_set_text (self->scopes_caption, _("New permissions asked for"));
+    }
+  else
+    {
+      gtk_label_set_text (self->scopes_caption, _("Permissions asked for"));
+    }
+
+  /* No scope at all: the authorization server grants what it grants by
+   * default, and the user should know that nothing narrower was asked. */
+  if (granted->len > 0)
+    gtk_label_set_text (self->no_scopes_label, _("The server asked for no further permission."));
+  else
+    gtk_label_set_text (self->no_scopes_label, _("The server asked for no particular permission."));
+  gtk_widget_set_visible (GTK_WIDGET (self->no_scopes_label), self->scopes->len == 0);
+
+  place_text (self->scopes_frame, self->scopes_scroller, GTK_WIDGET (self->scopes_list),
+              self->scopes->len > SCOPES_SCROLL_COUNT);
+  gtk_widget_set_visible (GTK_WIDGET (self->scopes_frame), self->scopes->len > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->granted_box), granted->len > 0);
+  update_scopes_hint (self);
+}
+
+/* The issuer names the authorization server; it is nearly always the host
+ * of the sign-in page.  When it is not, the user sees both. */
+static void
+apply_issuer (McConsentDialog *self,
+              GVariant        *prompt)
+{
+  const char *issuer = lookup_string (prompt, "issuer");
+  const char *endpoint_host = self->verdict ? mc_url_verdict_get_host_ascii (self->verdict) : NULL;
+  g_autoptr(McUrlVerdict) issuer_verdict = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *text = NULL;
+  const char *issuer_host;
+
+  if (issuer == NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->as_issuer_label), FALSE);
+      return;
+    }
+
+  issuer_verdict = mc_url_verdict_new (issuer, NULL);
+  issuer_host = mc_url_verdict_get_host_ascii (issuer_verdict);
+  if (issuer_host != NULL && g_strcmp0 (issuer_host, endpoint_host) == 0)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->as_issuer_label), FALSE);
+      return;
+    }
+
+  /* In plain letters: a name that only looks like the sign-in page's
+   * must not pass for it here. */
+  shown = issuer_host ? g_strdup (issuer_host)
+                      : mc_text_clean_for_display (issuer, PATH_MAX_CHARS, MC_TEXT_SINGLE_LINE);
+  /* Translators: %s is a host name such as login.example.com */
+  text = g_strdup_printf (_("Authorization server: %s"), shown);
+  gtk_label_set_text (self->as_issuer_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->as_issuer_label), TRUE);
+}
+
+static void
+apply_authorize (McConsentDialog *self,
+                 GVariant        *prompt)
+{
+  g_autofree char *title = NULL;
+  g_autofree char *host_description = NULL;
+  g_autofree char *open_description = NULL;
+  g_autofree char *decline_description = NULL;
+
+  /* As for links: the title names the server, never a URL. */
+  /* Translators: %s is the name of an MCP server */
+  title = g_strdup_printf (_("Sign in to %s?"), self->server);
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  gtk_label_set_text (self->heading_label,
+                      self->risk >= MC_URL_RISK_DANGER ? _("Sign in on a possibly dangerous website?")
+                                                       : title);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->link_box), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->message_box), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->remember_check), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->as_row), TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->scopes_box), TRUE);
+
+  gtk_button_set_label (self->open_button, _("_Allow"));
+  gtk_check_button_set_label (self->understand_check,
+                              _("I _understand the risk and want to sign in anyway"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->warnings_box),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Warnings about this sign-in page"),
+                                  -1);
+
+  set_host_label (self, self->as_host_label);
+  show_idn (self, self->as_idn_label);
+  apply_issuer (self, prompt);
+  apply_scopes (self, prompt);
+
+  /* Translators: %s is a domain name such as example.com */
+  host_description = g_strdup_printf (_("Where you will sign in; the site is %s"), self->domain);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->as_host_label),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, host_description,
+                                  -1);
+  /* Translators: the first %s is a domain name, the second the name of an
+   * MCP server */
+  open_description = g_strdup_printf (_("Opens the sign-in page on %s in your web browser, to sign in to %s"),
+                                      self->domain, self->server);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->open_button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, open_description,
+                                  -1);
+  /* Translators: %s is the name of an MCP server */
+  decline_description = g_strdup_printf (_("Does not sign in to %s; the program that asked is told you declined"),
+                                         self->server);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->decline_button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, decline_description,
+                                  -1);
+}
+
+static void
+apply_prompt (McConsentDialog *self,
+              GVariant        *prompt)
+{
+  g_autofree char *server_url = NULL;
+  const char *server_name = lookup_string (prompt, "server_title");
+  const char *shown_server_url = NULL;
+  guint32 queued = 0;
+
+  g_assert (MC_IS_CONSENT_DIALOG (self));
+
+  if (prompt != self->prompt)
+    {
+      g_clear_pointer (&self->prompt, g_variant_unref);
+      self->prompt = prompt ? g_variant_ref_sink (prompt) : NULL;
+    }
+
+  g_clear_pointer (&self->url, g_free);
+  g_clear_pointer (&self->server, g_free);
+  g_clear_pointer (&self->domain, g_free);
+  g_clear_pointer (&self->remembered_id, g_free);
+
+  /* The service refuses other kinds; a prompt without one is a link. */
+  self->kind = g_strcmp0 (lookup_string (prompt, "kind"), "authorize") == 0 ? PROMPT_KIND_AUTHORIZE
+                                                                             : PROMPT_KIND_URL;
+
+  if (self->kind == PROMPT_KIND_AUTHORIZE)
+    {
+      self->url = g_strdup (lookup_string (prompt, "authorization_endpoint"));
+    }
+  else
+    {
+      self->url = g_strdup (lookup_string (prompt, "url"));
+      self->remembered_id = g_strdup (lookup_string (prompt, "remembered_id"));
+    }
+
+  if (server_name == NULL)
+    server_name = lookup_string (prompt, "server_name");
+  self->server = server_name ? mc_text_clean_for_display (server_name, NAME_MAX_CHARS,
+                                                          MC_TEXT_SINGLE_LINE)
+                             : g_strdup (_("Unknown server"));
+
+  apply_verdict (self, prompt);
+
+  if (self->verdict != NULL && mc_url_verdict_get_registrable_domain (self->verdict) != NULL)
+    self->domain = g_strdup (mc_url_verdict_get_registrable_domain (self->verdict));
+  else if (self->verdict != NULL && mc_url_verdict_get_host (self->verdict) != NULL)
+    self->domain = g_strdup (mc_url_verdict_get_host (self->verdict));
+  else
+    self->domain = g_strdup (_("an unknown website"));
+
+  apply_app (self, prompt);
+
+  /* A sign-in is for the resource, the server's canonical URI (RFC 8707):
+   * the token will be good for that, so that is what is shown. */
+  gtk_label_set_text (self->server_label, self->server);
+  if (self->kind == PROMPT_KIND_AUTHORIZE)
+    shown_server_url = lookup_string (prompt, "resource");
+  if (shown_server_url == NULL)
+    shown_server_url = lookup_string (prompt, "server_url");
+  if (shown_server_url != NULL)
+    server_url = mc_text_clean_for_display (shown_server_url, PATH_MAX_CHARS, MC_TEXT_SINGLE_LINE);
+  gtk_label_set_text (self->server_url_label, server_url ? server_url : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->server_url_label), server_url != NULL);
+
+  if (self->kind == PROMPT_KIND_AUTHORIZE)
+    apply_authorize (self, prompt);
+  else
+    apply_link (self, prompt);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->understand_check), self->risk >= MC_URL_RISK_DANGER);
 
   if (prompt != NULL)
     g_variant_lookup (prompt, "queued", "u", &queued);
@@ -829,7 +1344,7 @@ mc_consent_dialog_close_request (GtkWindow *window)
     {
     case MC_CONSENT_DIALOG_STATE_PROMPT:
       /* Escape, the window manager's close button, Alt+F4: all "dismiss". */
-      emit_answer (self, "dismiss");
+      emit_answer (self, "dismiss", NULL);
       break;
 
     case MC_CONSENT_DIALOG_STATE_OPENING:
@@ -873,6 +1388,10 @@ mc_consent_dialog_dispose (GObject *object)
   g_clear_handle_id (&self->unlock_source, g_source_remove);
   g_clear_handle_id (&self->notice_timeout_source, g_source_remove);
 
+  /* Borrowed from scopes_list, which the template takes away. */
+  if (self->scope_checks != NULL)
+    g_ptr_array_set_size (self->scope_checks, 0);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), MC_TYPE_CONSENT_DIALOG);
 
   G_OBJECT_CLASS (mc_consent_dialog_parent_class)->dispose (object);
@@ -890,6 +1409,8 @@ mc_consent_dialog_finalize (GObject *object)
   g_clear_pointer (&self->domain, g_free);
   g_clear_pointer (&self->remembered_id, g_free);
   g_clear_pointer (&self->verdict, mc_url_verdict_unref);
+  g_clear_pointer (&self->scopes, g_ptr_array_unref);
+  g_clear_pointer (&self->scope_checks, g_ptr_array_unref);
 
   G_OBJECT_CLASS (mc_consent_dialog_parent_class)->finalize (object);
 }
@@ -962,6 +1483,8 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   /**
    * McConsentDialog::answered:
    * @answer: "open", "open-always", "decline" or "dismiss"
+   * @results: an a{sv}: for "open" on a sign-in, "scopes" (as), the scopes
+   *   left ticked in the order the prompt gave them; otherwise empty
    *
    * The user answered the prompt.  Emitted at most once.
    */
@@ -970,7 +1493,7 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, G_TYPE_STRING);
+                  G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_VARIANT);
 
   /**
    * McConsentDialog::notice-closed:
@@ -1006,6 +1529,11 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, app_path_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, server_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, server_url_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, as_row);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, as_host_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, as_idn_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, as_issuer_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, link_box);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, url_frame);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, url_scroller);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, url_label);
@@ -1016,6 +1544,15 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, message_frame);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, message_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, scopes_box);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, scopes_caption);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, no_scopes_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, scopes_frame);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, scopes_scroller);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, scopes_list);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, scopes_hint_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, granted_box);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, granted_list);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, understand_check);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, remember_check);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, queued_label);
@@ -1023,6 +1560,7 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, open_button);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, opening_spinner);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, opening_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, opened_heading_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, opened_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, remembered_box);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, remembered_label);
@@ -1030,6 +1568,7 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, opened_close_button);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, reason_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, failed_url_box);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, failed_url_caption);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, failed_url_frame);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, failed_url_scroller);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, failed_url_label);
@@ -1052,6 +1591,8 @@ mc_consent_dialog_init (McConsentDialog *self)
 
   self->unlock_delay = MC_CONSENT_DIALOG_UNLOCK_DELAY_MS;
   self->state = MC_CONSENT_DIALOG_STATE_PROMPT;
+  self->scopes = g_ptr_array_new_with_free_func (g_free);
+  self->scope_checks = g_ptr_array_new ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
   ensure_style (gtk_widget_get_display (GTK_WIDGET (self)));
@@ -1069,13 +1610,14 @@ mc_consent_dialog_init (McConsentDialog *self)
   disable_hyphens (self->idn_label);
   disable_hyphens (self->message_label);
   disable_hyphens (self->reason_label);
+  disable_hyphens (self->as_idn_label);
+  disable_hyphens (self->as_issuer_label);
 
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->decline_button),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  _("Does not open the link, and tells the server you declined"),
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->scopes_list),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Permissions to allow"),
                                   -1);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->warnings_box),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Warnings about this link"),
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->granted_list),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Permissions already allowed"),
                                   -1);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_changed_cb), NULL);
@@ -1100,6 +1642,7 @@ mc_consent_dialog_new (const char *prompt_id,
                        GVariant   *prompt)
 {
   McConsentDialog *self;
+  GtkLabel *focus;
 
   g_return_val_if_fail (prompt_id != NULL, NULL);
   g_return_val_if_fail (prompt == NULL || g_variant_is_of_type (prompt, G_VARIANT_TYPE_VARDICT), NULL);
@@ -1108,10 +1651,12 @@ mc_consent_dialog_new (const char *prompt_id,
   self->prompt_id = g_strdup (prompt_id);
   apply_prompt (self, prompt);
 
-  /* Focus starts on the link itself, the thing to examine: not on Open,
-   * and not on Decline either, so that a stray Enter answers nothing. */
-  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->url_label));
-  gtk_label_select_region (self->url_label, 0, 0);
+  /* Focus starts on the link itself, or the host of the sign-in page: the
+   * thing to examine.  Not on Open or Allow, not on Decline, and not on a
+   * scope either, so that a stray Enter or Space changes nothing. */
+  focus = self->kind == PROMPT_KIND_AUTHORIZE ? self->as_host_label : self->url_label;
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (focus));
+  gtk_label_select_region (focus, 0, 0);
   /* No focus ring until the keyboard is used, so the link does not look
    * like a field to type in. */
   gtk_window_set_focus_visible (GTK_WINDOW (self), FALSE);
@@ -1157,8 +1702,10 @@ mc_consent_dialog_show_opened (McConsentDialog *self,
 
   /* ShowOpened for a prompt shown here may carry less than ShowPrompt did;
    * a dictionary with a URL describes the prompt afresh (the daemon opened
-   * it because of an "always allow" decision, without a prompt). */
-  if (prompt != NULL && lookup_string (prompt, "url") != NULL)
+   * it because of an "always allow" decision, without a prompt, or this
+   * process was started again after the user allowed a sign-in). */
+  if (prompt != NULL &&
+      (lookup_string (prompt, "url") != NULL || lookup_string (prompt, "authorization_endpoint") != NULL))
     {
       apply_prompt (self, prompt);
     }
@@ -1174,10 +1721,22 @@ mc_consent_dialog_show_opened (McConsentDialog *self,
   update_open_sensitivity (self);
   gtk_spinner_stop (self->opening_spinner);
 
-  /* Translators: the first %s is a domain name, the second the name of an
-   * MCP server */
-  text = g_strdup_printf (_("Continue on %s in your web browser. When you are done there, %s can carry on."),
-                          self->domain, self->server);
+  if (self->kind == PROMPT_KIND_AUTHORIZE)
+    {
+      /* Translators: the first %s is a domain name, the second the name of
+       * an MCP server */
+      text = g_strdup_printf (_("Continue on %s in your web browser to finish signing in to %s."),
+                              self->domain, self->server);
+      gtk_label_set_text (self->opened_heading_label, _("Finish signing in in your browser"));
+    }
+  else
+    {
+      /* Translators: the first %s is a domain name, the second the name of
+       * an MCP server */
+      text = g_strdup_printf (_("Continue on %s in your web browser. When you are done there, %s can carry on."),
+                              self->domain, self->server);
+      gtk_label_set_text (self->opened_heading_label, _("Finish in your browser"));
+    }
   gtk_label_set_text (self->opened_label, text);
 
   if (self->remembered_id != NULL)
@@ -1200,7 +1759,7 @@ mc_consent_dialog_show_opened (McConsentDialog *self,
     }
   gtk_widget_set_visible (GTK_WIDGET (self->remembered_box), self->remembered_id != NULL);
 
-  gtk_window_set_title (GTK_WINDOW (self), _("Finish in your browser"));
+  gtk_window_set_title (GTK_WINDOW (self), gtk_label_get_text (self->opened_heading_label));
   gtk_stack_set_visible_child_name (self->stack, "opened");
   gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->opened_close_button));
 
@@ -1215,7 +1774,10 @@ mc_consent_dialog_show_opened (McConsentDialog *self,
  * @reason: (nullable): why, in words the daemon chose
  *
  * Replaces whatever the dialog shows with "No web browser could be
- * opened", the URL to copy (if this dialog knows it) and @reason.
+ * opened", the URL to copy (if this dialog knows it) and @reason.  For a
+ * sign-in that URL is the authorization endpoint: the request itself
+ * carries the state and PKCE challenge of this one attempt, and is never
+ * shown.
  */
 void
 mc_consent_dialog_show_open_failed (McConsentDialog *self,
@@ -1237,6 +1799,9 @@ mc_consent_dialog_show_open_failed (McConsentDialog *self,
                       shown_reason[0] != '\0' ? shown_reason
                                               : _("No application is set up to open web links."));
 
+  gtk_label_set_text (self->failed_url_caption,
+                      self->kind == PROMPT_KIND_AUTHORIZE ? _("The sign-in page is at this address:")
+                                                          : _("You can copy the link and open it yourself:"));
   if (self->url != NULL)
     set_url_label (self, self->failed_url_frame, self->failed_url_scroller, self->failed_url_label);
   gtk_widget_set_visible (GTK_WIDGET (self->failed_url_box), self->url != NULL);

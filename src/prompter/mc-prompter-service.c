@@ -16,6 +16,12 @@
  * keeps absurd input from being copied around. */
 #define MESSAGE_MAX_LENGTH (256 * 1024)
 
+/* A sign-in asks for a handful of scopes; a list longer than a person can
+ * read, or a scope longer than a line or two, is refused rather than
+ * shown cut short (the answer has to name each scope exactly). */
+#define SCOPES_MAX_COUNT 64
+#define SCOPE_MAX_LENGTH 200
+
 struct _McPrompterService
 {
   McDbusPrompter1Skeleton  parent_instance;
@@ -64,6 +70,53 @@ validate_verdict (const char  *key,
   return TRUE;
 }
 
+/* scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) (RFC 6749, §3.3): printable
+ * ASCII but for space, '"' and '\\', so a scope is shown as it is. */
+static gboolean
+is_scope_token (const char *scope)
+{
+  if (scope[0] == '\0' || strlen (scope) > SCOPE_MAX_LENGTH)
+    return FALSE;
+
+  for (const guchar *p = (const guchar *) scope; *p != '\0'; p++)
+    if (*p < 0x21 || *p > 0x7e || *p == '"' || *p == '\\')
+      return FALSE;
+
+  return TRUE;
+}
+
+static gboolean
+validate_scopes (const char  *key,
+                 GVariant    *value,
+                 GError     **error)
+{
+  gsize n_scopes = g_variant_n_children (value);
+
+  if (n_scopes > SCOPES_MAX_COUNT)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” has %" G_GSIZE_FORMAT " scopes; at most %d are shown",
+                   key, n_scopes, SCOPES_MAX_COUNT);
+      return FALSE;
+    }
+
+  for (gsize i = 0; i < n_scopes; i++)
+    {
+      const char *scope = NULL;
+
+      g_variant_get_child (value, i, "&s", &scope);
+      if (!is_scope_token (scope))
+        {
+          g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                       "Option “%s” holds something that is not a scope of 1 to %d characters",
+                       key, SCOPE_MAX_LENGTH);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 static const McOptionKey prompt_keys[] = {
   { "kind", "s", 32, FALSE, NULL },
   { "app_kind", "s", 32, FALSE, NULL },
@@ -82,6 +135,12 @@ static const McOptionKey prompt_keys[] = {
   { "timeout", "u", 0, FALSE, NULL },
   { "queued", "u", 0, FALSE, NULL },
   { "remembered_id", "s", 255, FALSE, NULL },
+  { "resource", "s", MC_URL_MAX_LENGTH, FALSE, NULL },
+  { "issuer", "s", MC_URL_MAX_LENGTH, FALSE, NULL },
+  { "authorization_endpoint", "s", MC_URL_MAX_LENGTH, FALSE, NULL },
+  { "as_verdict", "a{sv}", 0, FALSE, validate_verdict },
+  { "scopes", "as", 0, FALSE, validate_scopes },
+  { "granted_scopes", "as", 0, FALSE, validate_scopes },
 };
 
 static gboolean
@@ -108,23 +167,33 @@ filter_prompt (GVariant  *prompt,
   return g_variant_ref_sink (g_variant_dict_end (&filtered));
 }
 
+static gboolean
+is_authorize (GVariant *prompt)
+{
+  const char *kind = NULL;
+
+  return g_variant_lookup (prompt, "kind", "&s", &kind) && g_str_equal (kind, "authorize");
+}
+
 /* The daemon never sends a blocked URL; should it ever, the dialog is
- * where it stops: nothing is shown, so nothing can be opened. */
+ * where it stops: nothing is shown, so nothing can be opened.  For a
+ * sign-in the URL is the authorization endpoint, judged in "as_verdict". */
 static gboolean
 check_not_blocked (GVariant  *prompt,
                    GError   **error)
 {
   g_autoptr(McUrlVerdict) verdict = NULL;
   g_autoptr(GVariant) remote = NULL;
+  gboolean authorize = is_authorize (prompt);
   const char *url = NULL;
   const char *server_url = NULL;
   const char *risk_name = NULL;
   McUrlRisk remote_risk = MC_URL_RISK_OK;
 
-  g_variant_lookup (prompt, "url", "&s", &url);
+  g_variant_lookup (prompt, authorize ? "authorization_endpoint" : "url", "&s", &url);
   g_variant_lookup (prompt, "server_url", "&s", &server_url);
 
-  remote = g_variant_lookup_value (prompt, "verdict", G_VARIANT_TYPE_VARDICT);
+  remote = g_variant_lookup_value (prompt, authorize ? "as_verdict" : "verdict", G_VARIANT_TYPE_VARDICT);
   if (remote != NULL && g_variant_lookup (remote, "risk", "&s", &risk_name))
     mc_url_risk_from_string (risk_name, &remote_risk);
 
@@ -142,13 +211,14 @@ check_not_blocked (GVariant  *prompt,
 static void
 dialog_answered_cb (McConsentDialog   *dialog,
                     const char        *answer,
+                    GVariant          *results,
                     McPrompterService *self)
 {
   g_debug ("Prompt %s answered: %s", mc_consent_dialog_get_prompt_id (dialog), answer);
   mc_dbus_prompter1_emit_answered (MC_DBUS_PROMPTER1 (self),
                                    mc_consent_dialog_get_prompt_id (dialog),
                                    answer,
-                                   g_variant_new ("a{sv}", NULL));
+                                   results);
 }
 
 static void
@@ -251,6 +321,7 @@ mc_prompter_service_handle_show_prompt (McDbusPrompter1       *object,
   g_autoptr(GError) error = NULL;
   McConsentDialog *dialog;
   const char *kind = NULL;
+  const char *required = NULL;
 
   if (!check_prompt_id (invocation, prompt_id))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -262,17 +333,20 @@ mc_prompter_service_handle_show_prompt (McDbusPrompter1       *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  if (g_variant_lookup (filtered, "kind", "&s", &kind) && !g_str_equal (kind, "url"))
+  if (g_variant_lookup (filtered, "kind", "&s", &kind) &&
+      !g_str_equal (kind, "url") && !g_str_equal (kind, "authorize"))
     {
       g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
                                              "Unknown prompt kind “%s”", kind);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  if (!g_variant_lookup (filtered, "url", "&s", NULL))
+  /* What the user is asked to let the browser open. */
+  required = is_authorize (filtered) ? "authorization_endpoint" : "url";
+  if (!g_variant_lookup (filtered, required, "&s", NULL))
     {
       g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                                             "Option “url” is required");
+                                             "Option “%s” is required", required);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
@@ -312,7 +386,9 @@ mc_prompter_service_handle_show_opened (McDbusPrompter1       *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  if (g_variant_lookup (filtered, "url", "&s", NULL) && !check_not_blocked (filtered, &error))
+  if ((g_variant_lookup (filtered, "url", "&s", NULL) ||
+       g_variant_lookup (filtered, "authorization_endpoint", "&s", NULL)) &&
+      !check_not_blocked (filtered, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
