@@ -256,9 +256,23 @@ _mc_oauth_parse_url (const char       *url,
       return NULL;
     }
 
-  /* GUri has checked the syntax of an IPv6 address, and refused IPvFuture. */
-  if (authority[0] != '[' && !check_host_name (host, error))
-    return NULL;
+  if (authority[0] == '[')
+    {
+      /* GUri refuses IPvFuture, but GLib 2.74 takes "[:]" for an IPv6
+       * address, so the address is checked again. */
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+
+      if (address == NULL || g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+        {
+          g_set_error_literal (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                               "has a host in brackets that is not an IPv6 address");
+          return NULL;
+        }
+    }
+  else if (!check_host_name (host, error))
+    {
+      return NULL;
+    }
 
   if (g_uri_get_port (uri) == 0)
     {
