@@ -8,8 +8,14 @@
 
 G_BEGIN_DECLS
 
+/* Longest URL (in bytes) the OAuth code reads: servers' URLs, endpoints,
+ * issuers.  Real ones are a few hundred bytes. */
+#define MC_OAUTH_URL_MAX_LENGTH 8192
+
 char      *mc_oauth_canonical_resource       (const char          *url,
                                               GError             **error);
+gboolean   mc_oauth_same_resource            (const char          *a,
+                                              const char          *b);
 GPtrArray *mc_oauth_prm_urls                 (const char          *resource);
 GPtrArray *mc_oauth_as_metadata_urls         (const char          *issuer);
 gboolean   mc_oauth_url_is_acceptable        (const char          *url,

@@ -8,8 +8,10 @@
 
 G_BEGIN_DECLS
 
-char *mc_pkce_new_verifier       (void);
-char *mc_pkce_challenge_s256     (const char *verifier);
-char *mc_oauth_random_token      (gsize       n_bytes);
+char     *mc_pkce_new_verifier       (void);
+gboolean  mc_pkce_verifier_is_valid  (const char *verifier);
+char     *mc_pkce_challenge_s256     (const char *verifier);
+char     *mc_oauth_random_token      (gsize       n_bytes);
+void      mc_oauth_secret_free       (char       *secret);
 
 G_END_DECLS

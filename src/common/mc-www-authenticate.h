@@ -40,6 +40,7 @@ typedef struct
 GType              mc_bearer_challenge_get_type  (void);
 McBearerChallenge *mc_bearer_challenge_parse     (const char               *header,
                                                   GError                  **error);
+char              *mc_bearer_challenge_to_string (const McBearerChallenge  *self);
 McBearerChallenge *mc_bearer_challenge_copy      (const McBearerChallenge  *self);
 void               mc_bearer_challenge_free      (McBearerChallenge        *self);
 
