@@ -693,6 +693,8 @@ test_oauth_error (Fixture       *f,
   g_autoptr(Response) response = NULL;
   g_autoptr(Response) long_response = NULL;
   g_autoptr(Response) state_response = NULL;
+  g_autoptr(Response) code_response = NULL;
+  g_autoptr(Response) split_response = NULL;
   g_autoptr(GString) long_query = g_string_new ("/callback?error=server_error&state=" STATE
                                                 "&error_description=");
   g_autofree char *shown = NULL;
@@ -731,6 +733,24 @@ test_oauth_error (Fixture       *f,
   g_assert_null (strstr (state_response->body, "bad request"));
   wait_for_result (f);
   g_assert_cmpstr (f->result->error, ==, "invalid_request");
+
+  /* Found by fuzz-callback: the error code may quote it too. */
+  new_listener (f);
+  expect_flow (f);
+  code_response = http_get (f, "/callback?error=x" STATE "&state=" STATE);
+  assert_page (code_response, 200, "The sign-in server answered with an error.");
+  wait_for_result (f);
+  g_assert_cmpstr (f->result->error, ==, "x" STATE);
+
+  /* And what is shown is checked as shown: cleaning drops the invisible
+   * character (U+200B) that split the state in what the server sent. */
+  new_listener (f);
+  expect_flow (f);
+  split_response = http_get (f, "/callback?error=invalid_request&state=" STATE
+                             "&error_description=kq3cz9pWQeR1vT_xY-2nL8sH0aJ4%E2%80%8BbD6fG7mU5oI3eEw+said");
+  assert_page (split_response, 200, "the error “invalid_request”");
+  g_assert_null (strstr (split_response->body, "said"));
+  wait_for_result (f);
 }
 
 static void

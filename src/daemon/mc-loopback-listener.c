@@ -918,11 +918,19 @@ handle_callback (McLoopbackListener  *self,
   if (g_str_equal (error, "access_denied"))
     return PAGE_DENIED;
 
-  *shown_error = g_strdup (error);
-  /* A server may quote the request in its message; the page shows no
-   * secret, so such a message is left out. */
-  if (description != NULL && strstr (description, self->state) == NULL)
-    *shown_description = g_strdup (description);
+  /* Cleaned here, as shown: the page shows no secret, and cleaning could
+   * join a state that an invisible character split. A server may quote
+   * the request in what it says; what holds the state is left out. */
+  *shown_error = mc_text_clean_for_display (error, MAX_ERROR_CODE_CHARS, MC_TEXT_SINGLE_LINE);
+  if (strstr (*shown_error, self->state) != NULL)
+    g_clear_pointer (shown_error, g_free);
+  if (description != NULL)
+    {
+      *shown_description = mc_text_clean_for_display (description, MC_LOOPBACK_MAX_DESCRIPTION_CHARS,
+                                                      MC_TEXT_SINGLE_LINE);
+      if (**shown_description == '\0' || strstr (*shown_description, self->state) != NULL)
+        g_clear_pointer (shown_description, g_free);
+    }
   return PAGE_OAUTH_ERROR;
 }
 
@@ -1073,6 +1081,7 @@ append_paragraph (GString    *html,
   g_string_append_printf (html, "<p>%s</p>\n", escaped);
 }
 
+/* @error and @description: (nullable): cleaned for display, unescaped */
 static char *
 render_page (Page        page,
              const char *error,
@@ -1172,24 +1181,18 @@ render_page (Page        page,
       break;
     case PAGE_OAUTH_ERROR:
       {
-        g_autofree char *shown_error = mc_text_clean_for_display (error, MAX_ERROR_CODE_CHARS,
-                                                                  MC_TEXT_SINGLE_LINE);
-        g_autofree char *text = g_strdup_printf (_("The sign-in server answered with the error “%s”."),
-                                                 shown_error);
+        g_autofree char *text = NULL;
+        g_autofree char *said = NULL;
 
+        if (error != NULL)
+          text = g_strdup_printf (_("The sign-in server answered with the error “%s”."), error);
+        else
+          text = g_strdup (_("The sign-in server answered with an error."));
         append_paragraph (html, text);
         if (description != NULL)
           {
-            g_autofree char *shown = mc_text_clean_for_display (description,
-                                                                MC_LOOPBACK_MAX_DESCRIPTION_CHARS,
-                                                                MC_TEXT_SINGLE_LINE);
-            g_autofree char *said = NULL;
-
-            if (*shown != '\0')
-              {
-                said = g_strdup_printf (_("It said: “%s”"), shown);
-                append_paragraph (html, said);
-              }
+            said = g_strdup_printf (_("It said: “%s”"), description);
+            append_paragraph (html, said);
           }
         append_paragraph (html, _("Your application has been told. You can close this tab, "
                                   "and try again from your application."));
