@@ -599,6 +599,7 @@ test_token_valid (void)
   g_autoptr(McTokenResponse) full = NULL;
   g_autoptr(McTokenResponse) nulls = NULL;
   g_autoptr(McTokenResponse) zero = NULL;
+  g_autoptr(McTokenResponse) quoted = NULL;
   g_autoptr(McTokenResponse) jwt = NULL;
 
   g_assert_no_error (error);
@@ -640,6 +641,11 @@ test_token_valid (void)
   g_assert_cmpint (zero->expires_in, ==, 0);
   g_assert_cmpstr (zero->scope, ==, "");
 
+  /* Digits in a string, as some servers send them. */
+  quoted = parse_token ("{\"access_token\":\"a\",\"token_type\":\"Bearer\",\"expires_in\":\"3600\"}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (quoted->expires_in, ==, 3600);
+
   jwt = parse_token ("{\"token_type\":\"Bearer\",\"access_token\":"
                      "\"eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl+/=\"}", &error);
   g_assert_no_error (error);
@@ -674,8 +680,12 @@ test_token_invalid (void)
       "whose “expires_in” is negative" },
     { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"expires_in\":-3600}",
       "whose “expires_in” is negative" },
-    { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"expires_in\":\"3600\"}",
-      "whose “expires_in” is not an integer" },
+    { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"expires_in\":\"36x0\"}",
+      "whose “expires_in” is not a number of seconds" },
+    { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"expires_in\":\"-5\"}",
+      "whose “expires_in” is not a number of seconds" },
+    { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"expires_in\":\"\"}",
+      "whose “expires_in” is not a number of seconds" },
     { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"expires_in\":3600.5}",
       "whose “expires_in” is not an integer" },
     { "{\"access_token\":\"" SECRET_ACCESS "\",\"token_type\":\"Bearer\",\"refresh_token\":7}",

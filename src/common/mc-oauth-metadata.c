@@ -112,6 +112,33 @@ get_int (JsonObject  *object,
   return TRUE;
 }
 
+/* RFC 6749 says a number; some servers (Azure AD v1, older Keycloak
+ * adapters) send the digits as a string, and refusing them would refuse
+ * the sign-in for nothing. Anything else but digits is still refused. */
+static gboolean
+get_expires_in (JsonObject  *object,
+                gint64      *out_value,
+                const char  *what,
+                GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, "expires_in");
+  const char *text = NULL;
+  guint64 value = 0;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return get_int (object, "expires_in", -1, out_value, what, error);
+
+  text = json_node_get_string (node);
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXINT32, &value, NULL))
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_REMOTE, "%s whose “expires_in” is not a number of seconds", what);
+      return FALSE;
+    }
+
+  *out_value = (gint64)value;
+  return TRUE;
+}
+
 static gboolean
 get_boolean (JsonObject  *object,
              const char  *name,
@@ -496,7 +523,7 @@ mc_token_response_parse (const char  *json,
       !get_string (object, "token_type", TRUE, &response->token_type, what, error) ||
       !get_string (object, "refresh_token", FALSE, &response->refresh_token, what, error) ||
       !get_string (object, "scope", FALSE, &response->scope, what, error) ||
-      !get_int (object, "expires_in", -1, &response->expires_in, what, error))
+      !get_expires_in (object, &response->expires_in, what, error))
     return NULL;
 
   if (*response->access_token == '\0' || !is_ascii_range (response->access_token, 0x21))

@@ -651,6 +651,46 @@ mc_oauth_is_valid_scope_token (const char *scope)
   return TRUE;
 }
 
+/**
+ * mc_oauth_check_scopes_shown:
+ * @scopes: scopes to put in front of the user
+ * @error: return location for an %MC_ERROR_INVALID_ARGUMENT error
+ *
+ * The one rule the daemon and the dialog share for scopes they show: at
+ * most %MC_OAUTH_MAX_SCOPES, each a scope-token of at most
+ * %MC_OAUTH_MAX_SCOPE_LENGTH bytes.
+ *
+ * Returns: whether @scopes may be shown
+ */
+gboolean
+mc_oauth_check_scopes_shown (const char * const  *scopes,
+                             GError             **error)
+{
+  guint n_scopes;
+
+  g_return_val_if_fail (scopes != NULL, FALSE);
+
+  n_scopes = g_strv_length ((char **)scopes);
+  if (n_scopes > MC_OAUTH_MAX_SCOPES)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "%u scopes are asked for; at most %d can be shown", n_scopes, MC_OAUTH_MAX_SCOPES);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < n_scopes; i++)
+    {
+      if (strlen (scopes[i]) > MC_OAUTH_MAX_SCOPE_LENGTH || !mc_oauth_is_valid_scope_token (scopes[i]))
+        {
+          g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                       "A scope asked for is not 1 to %d printable ASCII characters without spaces, "
+                       "quotes or backslashes", MC_OAUTH_MAX_SCOPE_LENGTH);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* Adds @scope to @builder unless @seen has it already. */
 static void
 add_once (GStrvBuilder *builder,
