@@ -13,6 +13,7 @@
 #include "mc-broker.h"
 #include "mc-error.h"
 #include "mc-log.h"
+#include "mc-paths.h"
 #include "mc-uri-opener.h"
 
 /* Exit with failure if the name is not ours within this time, so a stuck
@@ -25,6 +26,7 @@ typedef struct
   McBroker         *broker;
   McPrompterClient *prompter;
   McRemembered     *remembered;
+  McAuthServices    auth;
   guint             acquire_timeout_id;
   int               exit_status;
 } Daemon;
@@ -53,11 +55,6 @@ find_prompter (void)
   return g_build_filename (LIBEXECDIR, "mcp-consent-prompter", NULL);
 }
 
-static char *
-state_file_path (const char *name)
-{
-  return g_build_filename (g_get_user_state_dir (), "mcp-consent", name, NULL);
-}
 
 static void
 quit (Daemon *daemon,
@@ -109,7 +106,7 @@ on_bus_acquired (GDBusConnection *connection,
 
   /* Exported before the name is requested: anyone who sees the name can
    * call us. */
-  daemon->broker = mc_broker_new (connection, daemon->prompter, daemon->remembered,
+  daemon->broker = mc_broker_new (connection, daemon->prompter, daemon->remembered, &daemon->auth,
                                   shares_pid_namespace_with_bus (connection));
   if (!mc_broker_export (daemon->broker, &error))
     {
@@ -173,6 +170,19 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A test hook, as MCP_CONSENT_PROMPTER: tests of a server that never
+ * answers should not wait half a minute. */
+static guint
+http_timeout (void)
+{
+  const char *value = g_getenv ("MCP_CONSENT_HTTP_TIMEOUT");
+  guint64 seconds = 0;
+
+  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 1, 3600, &seconds, NULL))
+    return (guint)seconds;
+  return MC_HTTP_DEFAULT_TIMEOUT;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -181,6 +191,9 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *prompter_path = NULL;
   g_autofree char *remembered_path = NULL;
+  g_autofree char *grants_path = NULL;
+  g_autofree char *clients_config_path = NULL;
+  g_autofree char *registrations_path = NULL;
   Daemon daemon = { 0 };
   guint owner_id = 0;
 
@@ -218,8 +231,14 @@ main (int   argc,
 
   prompter_path = find_prompter ();
   daemon.prompter = mc_prompter_client_new (prompter_path);
-  remembered_path = state_file_path ("remembered.json");
+  remembered_path = mc_paths_state_file ("remembered.json");
   daemon.remembered = mc_remembered_new (remembered_path);
+  grants_path = mc_paths_state_file ("grants.json");
+  clients_config_path = mc_paths_config_file ("clients.ini");
+  registrations_path = mc_paths_state_file ("registrations.json");
+  daemon.auth.http = mc_http_new (http_timeout ());
+  daemon.auth.grants = mc_grant_store_new (grants_path);
+  daemon.auth.clients = mc_client_registry_new (clients_config_path, registrations_path);
 
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
@@ -247,6 +266,11 @@ main (int   argc,
       mc_broker_shutdown (daemon.broker);
       if (hold != NULL)
         g_dbus_connection_flush_sync (hold, NULL, NULL);
+
+      /* What the shutdown cancelled (sign-ins, refreshes) finishes from
+       * the main loop; let it, so that each lets go of what it holds. */
+      for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+        ;
     }
 
   g_bus_unown_name (owner_id);
@@ -254,6 +278,9 @@ main (int   argc,
   g_clear_object (&daemon.broker);
   g_clear_object (&daemon.prompter);
   g_clear_object (&daemon.remembered);
+  g_clear_object (&daemon.auth.http);
+  g_clear_object (&daemon.auth.grants);
+  g_clear_object (&daemon.auth.clients);
   g_main_loop_unref (daemon.loop);
 
   return daemon.exit_status;

@@ -6,7 +6,9 @@
 
 #include "mc-broker-options.h"
 #include "mc-error.h"
+#include "mc-oauth-urls.h"
 #include "mc-text.h"
+#include "mc-www-authenticate.h"
 
 /* The whitelists every a{sv} a caller sends the broker is filtered
  * through (mc_options_filter()), with their rules; in a file of their own
@@ -97,6 +99,41 @@ validate_elicitation_id (const char  *key,
   return TRUE;
 }
 
+static gboolean
+validate_authorize_timeout (const char  *key,
+                            GVariant    *value,
+                            GError     **error)
+{
+  guint32 timeout = g_variant_get_uint32 (value);
+
+  /* Signing in takes the user a while: a password manager, a second
+   * factor. Less than a minute is a mistake, not a policy. */
+  if (timeout < 60 || timeout > MC_BROKER_MAX_TIMEOUT)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” must be between 60 and %d seconds", key, MC_BROKER_MAX_TIMEOUT);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_scopes (const char  *key,
+                 GVariant    *value,
+                 GError     **error)
+{
+  g_autofree const char **scopes = g_variant_get_strv (value, NULL);
+  g_autoptr(GError) local_error = NULL;
+
+  /* They are shown in the dialog as they are. */
+  if (!mc_oauth_check_scopes_shown (scopes, &local_error))
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Option “%s”: %s", key, local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 const McOptionKey mc_broker_server_keys[] = {
   { "name", "s", 256, TRUE, validate_server_name },
   { "title", "s", 256, FALSE, validate_label },
@@ -118,6 +155,19 @@ const McOptionKey mc_broker_elicit_option_keys[] = {
   { "timeout", "u", 0, FALSE, validate_timeout },
 };
 
+const McOptionKey mc_broker_authorize_option_keys[] = {
+  { "handle_token", "s", 64, FALSE, mc_options_validate_token },
+  { "www_authenticate", "s", MC_WWW_AUTHENTICATE_MAX_LENGTH, FALSE, NULL },
+  { "scopes", "as", 0, FALSE, validate_scopes },
+  { "timeout", "u", 0, FALSE, validate_authorize_timeout },
+};
+
+const McOptionKey mc_broker_get_token_option_keys[] = {
+  { "refresh", "b", 0, FALSE, NULL },
+};
+
+const gsize mc_broker_n_authorize_option_keys = G_N_ELEMENTS (mc_broker_authorize_option_keys);
+const gsize mc_broker_n_get_token_option_keys = G_N_ELEMENTS (mc_broker_get_token_option_keys);
 const gsize mc_broker_n_server_keys = G_N_ELEMENTS (mc_broker_server_keys);
 const gsize mc_broker_n_check_server_keys = G_N_ELEMENTS (mc_broker_check_server_keys);
 const gsize mc_broker_n_elicit_option_keys = G_N_ELEMENTS (mc_broker_elicit_option_keys);

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 #define MC_BROKER_MAX_SERVER_URL_LENGTH 8192
 #define MC_BROKER_DEFAULT_TIMEOUT 300
 #define MC_BROKER_MAX_TIMEOUT 3600
+#define MC_BROKER_DEFAULT_AUTHORIZE_TIMEOUT 600
 
 /* The server dictionary of ElicitUrl and CompleteElicitation. */
 extern const McOptionKey mc_broker_server_keys[];
@@ -22,5 +23,11 @@ extern const gsize       mc_broker_n_check_server_keys;
 /* The options of ElicitUrl. */
 extern const McOptionKey mc_broker_elicit_option_keys[];
 extern const gsize       mc_broker_n_elicit_option_keys;
+
+/* The options of Authorize and GetToken. */
+extern const McOptionKey mc_broker_authorize_option_keys[];
+extern const gsize       mc_broker_n_authorize_option_keys;
+extern const McOptionKey mc_broker_get_token_option_keys[];
+extern const gsize       mc_broker_n_get_token_option_keys;
 
 G_END_DECLS

@@ -4,7 +4,7 @@
 
 #include "config.h"
 
-#include "mc-broker.h"
+#include "mc-broker-private.h"
 #include "mc-broker-options.h"
 #include "mc-error.h"
 #include "mc-fair-queue.h"
@@ -22,26 +22,6 @@
 /* The io.github.mcp_consent.Broker1 implementation: validates what callers
  * send, identifies them, queues their prompts fairly, drives the dialog and
  * the browser, and answers each request exactly once. */
-struct _McBroker
-{
-  McDbusBroker1Skeleton  parent_instance;
-
-  GDBusConnection       *connection;
-  McPeerTracker         *peers;
-  McFairQueue           *queue;
-  McPrompterClient      *prompter;
-  McRemembered          *remembered;
-
-  /* prompt id → McPrompt, for every prompt not yet done. */
-  GHashTable            *prompts;
-  /* completion key → McPrompt waiting in the "finish in your browser"
-   * state for CompleteElicitation. */
-  GHashTable            *completions;
-  /* The prompt that holds the screen (showing, or opening the browser). */
-  McPrompt              *current;
-  guint                  process_queue_id;
-  gboolean               shut_down;
-};
 
 static void mc_broker_iface_init (McDbusBroker1Iface *iface);
 
@@ -61,11 +41,11 @@ dict_lookup_string (GVariantDict *dict,
   return NULL;
 }
 
-static gboolean
-check_string_length (const char  *name,
-                     const char  *value,
-                     gsize        max_length,
-                     GError     **error)
+gboolean
+mc_broker_check_string_length (const char  *name,
+                               const char  *value,
+                               gsize        max_length,
+                               GError     **error)
 {
   gsize length = strlen (value);
 
@@ -97,16 +77,27 @@ build_results (const char *action,
   return g_variant_builder_end (&builder);
 }
 
-static void
-log_decision (McPrompt   *prompt,
-              const char *decision)
+void
+mc_broker_log_decision (McPrompt   *prompt,
+                        const char *decision)
 {
   McUrlVerdict *verdict = mc_prompt_get_verdict (prompt);
+  const char *app = mc_caller_info_get_identity_key (mc_prompt_get_caller (prompt));
+
+  /* Before discovery there is no authorization server yet. */
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
+    {
+      g_message ("Sign-in %s from %s for %s at %s (%s): %s",
+                 mc_prompt_get_id (prompt), app, mc_prompt_get_server_url (prompt),
+                 verdict != NULL ? mc_url_verdict_get_host (verdict) : "(not yet known)",
+                 verdict != NULL ? mc_url_risk_to_string (mc_url_verdict_get_risk (verdict)) : "-",
+                 decision);
+      return;
+    }
 
   /* The host only: query strings of sign-in URLs can carry secrets. */
   g_message ("Prompt %s from %s for server “%s” to open %s (%s): %s",
-             mc_prompt_get_id (prompt),
-             mc_caller_info_get_identity_key (mc_prompt_get_caller (prompt)),
+             mc_prompt_get_id (prompt), app,
              mc_prompt_get_server_name (prompt),
              mc_url_verdict_get_host (verdict),
              mc_url_risk_to_string (mc_url_verdict_get_risk (verdict)),
@@ -117,14 +108,15 @@ log_decision (McPrompt   *prompt,
 
 static void schedule_process_queue (McBroker *self);
 
-static void
-forget_prompt (McBroker *self,
-               McPrompt *prompt)
+void
+mc_broker_forget_prompt (McBroker *self,
+                         McPrompt *prompt)
 {
   g_autoptr(McPrompt) hold G_GNUC_UNUSED = g_object_ref (prompt);
   g_autofree char *completion_key = mc_prompt_dup_completion_key (prompt);
 
   mc_prompt_stop_timer (prompt);
+  g_cancellable_cancel (mc_prompt_get_cancellable (prompt));
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_DONE);
   mc_fair_queue_remove (self->queue, G_OBJECT (prompt));
 
@@ -133,8 +125,17 @@ forget_prompt (McBroker *self,
 
   g_signal_handlers_disconnect_by_data (prompt, self);
   g_signal_handlers_disconnect_by_data (mc_prompt_get_request (prompt), self);
+  if (mc_prompt_get_auth_flow (prompt) != NULL)
+    g_signal_handlers_disconnect_by_data (mc_prompt_get_auth_flow (prompt), self);
   g_hash_table_remove (self->prompts, mc_prompt_get_id (prompt));
+  mc_broker_release_screen (self, prompt);
+}
 
+/* The prompt no longer needs the dialog: the next one may have it. */
+void
+mc_broker_release_screen (McBroker *self,
+                          McPrompt *prompt)
+{
   if (self->current == prompt)
     {
       g_clear_object (&self->current);
@@ -150,9 +151,15 @@ finish_prompt (McBroker   *self,
                const char *action,
                const char *reason)
 {
-  log_decision (prompt, reason != NULL ? reason : action);
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
+    {
+      mc_broker_finish_authorize (self, prompt, response, reason != NULL ? reason : action, NULL);
+      return;
+    }
+
+  mc_broker_log_decision (prompt, reason != NULL ? reason : action);
   mc_prompt_respond (prompt, response, build_results (action, reason, FALSE));
-  forget_prompt (self, prompt);
+  mc_broker_forget_prompt (self, prompt);
 }
 
 /* Ends a prompt whose caller no longer wants an answer. */
@@ -164,20 +171,33 @@ withdraw_prompt (McBroker *self,
 
   mc_request_unexport (mc_prompt_get_request (prompt));
 
+  /* A sign-in stops wherever it is: nobody would get its grant. */
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
+    {
+      if (state == MC_PROMPT_STATE_DONE)
+        return;
+      mc_broker_log_decision (prompt, "withdrawn by the caller");
+      if (state != MC_PROMPT_STATE_DISCOVERING && state != MC_PROMPT_STATE_QUEUED)
+        mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+      mc_broker_forget_prompt (self, prompt);
+      return;
+    }
+
   switch (state)
     {
     case MC_PROMPT_STATE_QUEUED:
     case MC_PROMPT_STATE_SHOWING:
-      log_decision (prompt, "withdrawn by the caller");
+      mc_broker_log_decision (prompt, "withdrawn by the caller");
       if (state == MC_PROMPT_STATE_SHOWING)
         mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
-      forget_prompt (self, prompt);
+      mc_broker_forget_prompt (self, prompt);
       break;
 
     case MC_PROMPT_STATE_OPENING:
       /* The browser is starting; let it, the answer will go nowhere. */
       break;
 
+    case MC_PROMPT_STATE_DISCOVERING:
     case MC_PROMPT_STATE_OPENED:
     case MC_PROMPT_STATE_DONE:
     default:
@@ -190,8 +210,20 @@ on_prompt_timed_out (McPrompt *prompt,
                      McBroker *self)
 {
   g_autoptr(McPrompt) hold G_GNUC_UNUSED = g_object_ref (prompt);
+  McPromptState state = mc_prompt_get_state (prompt);
 
-  switch (mc_prompt_get_state (prompt))
+  /* The timeout of a sign-in covers all of it, the browser part too. */
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
+    {
+      if (state == MC_PROMPT_STATE_DONE)
+        return;
+      if (state != MC_PROMPT_STATE_DISCOVERING && state != MC_PROMPT_STATE_QUEUED)
+        mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+      finish_prompt (self, prompt, MC_RESPONSE_CANCELLED, "cancel", "timeout");
+      return;
+    }
+
+  switch (state)
     {
     case MC_PROMPT_STATE_SHOWING:
       mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
@@ -203,9 +235,10 @@ on_prompt_timed_out (McPrompt *prompt,
     case MC_PROMPT_STATE_OPENED:
       /* The "finish in your browser" wait is over; the answer went out. */
       mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
-      forget_prompt (self, prompt);
+      mc_broker_forget_prompt (self, prompt);
       break;
 
+    case MC_PROMPT_STATE_DISCOVERING:
     case MC_PROMPT_STATE_OPENING:
     case MC_PROMPT_STATE_DONE:
     default:
@@ -308,7 +341,7 @@ enter_opened_state (McBroker *self,
       if (older != NULL)
         {
           mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (older));
-          forget_prompt (self, older);
+          mc_broker_forget_prompt (self, older);
         }
       g_hash_table_insert (self->completions, g_steal_pointer (&completion_key), g_object_ref (prompt));
     }
@@ -317,12 +350,7 @@ enter_opened_state (McBroker *self,
   mc_prompter_client_show_opened (self->prompter,
                                   mc_prompt_get_id (prompt),
                                   mc_prompt_build_details (prompt, mc_fair_queue_get_length (self->queue)));
-
-  if (self->current == prompt)
-    {
-      g_clear_object (&self->current);
-      schedule_process_queue (self);
-    }
+  mc_broker_release_screen (self, prompt);
 }
 
 static void
@@ -364,7 +392,7 @@ on_browser_launched (GObject      *source_object,
       mc_remembered_save_async (self->remembered, NULL, on_remembered_saved, NULL);
     }
 
-  log_decision (prompt, remembered ? "opened (always allowed)" : data->remember ? "opened, always allow" : "opened");
+  mc_broker_log_decision (prompt, remembered ? "opened (always allowed)" : data->remember ? "opened, always allow" : "opened");
   mc_prompt_respond (prompt, MC_RESPONSE_SUCCESS, build_results ("accept", NULL, remembered));
   enter_opened_state (self, prompt);
 }
@@ -423,7 +451,7 @@ process_queue (gpointer user_data)
   prompt = MC_PROMPT (next);
   self->current = g_object_ref (prompt);
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_SHOWING);
-  log_decision (prompt, "shown");
+  mc_broker_log_decision (prompt, "shown");
 
   mc_prompter_client_show_prompt_async (self->prompter,
                                         mc_prompt_get_id (prompt),
@@ -460,6 +488,12 @@ on_prompter_answered (McPrompterClient *prompter,
     }
   hold = g_object_ref (prompt);
 
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
+    {
+      mc_broker_authorize_answered (self, prompt, answer, results);
+      return;
+    }
+
   if (g_str_equal (answer, "open"))
     open_in_browser (self, prompt, FALSE);
   else if (g_str_equal (answer, "open-always"))
@@ -482,14 +516,26 @@ on_prompter_notice_closed (McPrompterClient *prompter,
   McPrompt *prompt = g_hash_table_lookup (self->prompts, prompt_id);
   g_autofree char *completion_key = NULL;
 
-  if (prompt == NULL || mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
+  if (prompt == NULL)
+    return;
+
+  /* Closing "finish signing in" gives up the sign-in. */
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE &&
+      (mc_prompt_get_state (prompt) == MC_PROMPT_STATE_OPENING ||
+       mc_prompt_get_state (prompt) == MC_PROMPT_STATE_OPENED))
+    {
+      finish_prompt (self, prompt, MC_RESPONSE_CANCELLED, "cancel", "dismissed");
+      return;
+    }
+
+  if (mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
     return;
 
   /* Without an id nothing can complete it; with one, a late completion is
    * still recognised until the timeout. */
   completion_key = mc_prompt_dup_completion_key (prompt);
   if (completion_key == NULL)
-    forget_prompt (self, prompt);
+    mc_broker_forget_prompt (self, prompt);
 }
 
 static void
@@ -519,9 +565,9 @@ on_prompter_stopped (McPrompterClient *prompter,
 
 /* D-Bus methods {{{1 */
 
-static guint
-count_pending_for_key (McBroker   *self,
-                       const char *queue_key)
+guint
+mc_broker_count_pending_for_key (McBroker   *self,
+                                 const char *queue_key)
 {
   guint count = mc_fair_queue_count_for_key (self->queue, queue_key);
 
@@ -583,8 +629,28 @@ start_prompt (McBroker *self,
       return;
     }
 
+  mc_broker_queue_prompt (self, prompt);
+}
+
+void
+mc_broker_queue_prompt (McBroker *self,
+                        McPrompt *prompt)
+{
+  mc_prompt_set_state (prompt, MC_PROMPT_STATE_QUEUED);
   mc_fair_queue_push (self->queue, mc_prompt_get_queue_key (prompt), G_OBJECT (prompt));
   schedule_process_queue (self);
+}
+
+/* From now on, the prompt ends when its caller leaves, closes it or its
+ * timer runs out. */
+void
+mc_broker_track_prompt (McBroker *self,
+                        McPrompt *prompt)
+{
+  g_signal_connect (mc_prompt_get_request (prompt), "close-requested",
+                    G_CALLBACK (on_request_close_requested), self);
+  g_signal_connect (prompt, "timed-out", G_CALLBACK (on_prompt_timed_out), self);
+  g_hash_table_insert (self->prompts, g_strdup (mc_prompt_get_id (prompt)), g_object_ref (prompt));
 }
 
 static void
@@ -620,7 +686,7 @@ on_elicit_caller_identified (GObject      *source_object,
   prompt = mc_prompt_new (request, caller, data->server, data->url, data->message,
                           data->verdict, data->elicitation_id, data->timeout);
 
-  pending = count_pending_for_key (self, mc_prompt_get_queue_key (prompt));
+  pending = mc_broker_count_pending_for_key (self, mc_prompt_get_queue_key (prompt));
   if (pending >= MC_BROKER_MAX_PENDING_PER_CALLER)
     {
       g_dbus_method_invocation_return_error (g_steal_pointer (&data->invocation),
@@ -636,9 +702,7 @@ on_elicit_caller_identified (GObject      *source_object,
       return;
     }
 
-  g_signal_connect (request, "close-requested", G_CALLBACK (on_request_close_requested), self);
-  g_signal_connect (prompt, "timed-out", G_CALLBACK (on_prompt_timed_out), self);
-  g_hash_table_insert (self->prompts, g_strdup (mc_prompt_get_id (prompt)), g_object_ref (prompt));
+  mc_broker_track_prompt (self, prompt);
 
   mc_dbus_broker1_complete_elicit_url (MC_DBUS_BROKER1 (self),
                                        g_steal_pointer (&data->invocation),
@@ -665,8 +729,8 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
   const char *elicitation_id = NULL;
   guint32 timeout = MC_BROKER_DEFAULT_TIMEOUT;
 
-  if (!check_string_length ("parent_window", parent_window, MAX_PARENT_WINDOW_LENGTH, &error) ||
-      !check_string_length ("message", message, MAX_MESSAGE_LENGTH, &error) ||
+  if (!mc_broker_check_string_length ("parent_window", parent_window, MAX_PARENT_WINDOW_LENGTH, &error) ||
+      !mc_broker_check_string_length ("message", message, MAX_MESSAGE_LENGTH, &error) ||
       !mc_options_filter (arg_server, mc_broker_server_keys, mc_broker_n_server_keys, &server, &error) ||
       !mc_options_filter (arg_options, mc_broker_elicit_option_keys, mc_broker_n_elicit_option_keys, &options, &error))
     {
@@ -711,17 +775,11 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* Methods that only need to know who calls share this. */
-typedef void (*CallerHandler) (McBroker              *self,
-                               GDBusMethodInvocation *invocation,
-                               McCallerInfo          *caller,
-                               GVariant              *arguments);
-
 typedef struct
 {
   McBroker              *self;
   GDBusMethodInvocation *invocation;
-  CallerHandler          handler;
+  McCallerHandler        handler;
   GVariant              *arguments;
 } CallerData;
 
@@ -755,11 +813,11 @@ on_caller_identified (GObject      *source_object,
   data->handler (data->self, g_steal_pointer (&data->invocation), caller, data->arguments);
 }
 
-static void
-with_caller (McBroker              *self,
-             GDBusMethodInvocation *invocation,
-             GVariant              *arguments,
-             CallerHandler          handler)
+void
+mc_broker_with_caller (McBroker              *self,
+                       GDBusMethodInvocation *invocation,
+                       GVariant              *arguments,
+                       McCallerHandler        handler)
 {
   CallerData *data = g_new0 (CallerData, 1);
 
@@ -778,8 +836,8 @@ with_caller (McBroker              *self,
 /* Programs on the host run as the user, whom the broker serves, and see
  * everything; a sandboxed app, or a caller the broker cannot identify,
  * sees only what concerns it. */
-static const char *
-visible_identity (McCallerInfo *caller)
+const char *
+mc_broker_visible_identity (McCallerInfo *caller)
 {
   switch (mc_caller_info_get_kind (caller))
     {
@@ -817,9 +875,9 @@ complete_elicitation (McBroker              *self,
       return;
     }
 
-  log_decision (prompt, "completed by the server");
+  mc_broker_log_decision (prompt, "completed by the server");
   mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
-  forget_prompt (self, prompt);
+  mc_broker_forget_prompt (self, prompt);
   mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, TRUE);
 }
 
@@ -834,13 +892,13 @@ mc_broker_handle_complete_elicitation (McDbusBroker1         *object,
   g_autoptr(GError) error = NULL;
 
   if (!mc_options_filter (arg_server, mc_broker_server_keys, mc_broker_n_server_keys, &server, &error) ||
-      !check_string_length ("elicitation_id", elicitation_id, MC_BROKER_MAX_ELICITATION_ID_LENGTH, &error))
+      !mc_broker_check_string_length ("elicitation_id", elicitation_id, MC_BROKER_MAX_ELICITATION_ID_LENGTH, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  with_caller (self, invocation,
+  mc_broker_with_caller (self, invocation,
                g_variant_new ("(ss)", dict_lookup_string (&server, "name"), elicitation_id),
                complete_elicitation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -876,7 +934,7 @@ get_status (McBroker              *self,
             GVariant              *arguments)
 {
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  const char *identity = visible_identity (caller);
+  const char *identity = mc_broker_visible_identity (caller);
   GHashTableIter iter;
   McPrompt *prompt = NULL;
   guint pending = 0;
@@ -906,7 +964,7 @@ static gboolean
 mc_broker_handle_get_status (McDbusBroker1         *object,
                              GDBusMethodInvocation *invocation)
 {
-  with_caller (MC_BROKER (object), invocation, NULL, get_status);
+  mc_broker_with_caller (MC_BROKER (object), invocation, NULL, get_status);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -917,14 +975,14 @@ list_remembered (McBroker              *self,
                  GVariant              *arguments)
 {
   mc_dbus_broker1_complete_list_remembered (MC_DBUS_BROKER1 (self), invocation,
-                                            mc_remembered_list (self->remembered, visible_identity (caller)));
+                                            mc_remembered_list (self->remembered, mc_broker_visible_identity (caller)));
 }
 
 static gboolean
 mc_broker_handle_list_remembered (McDbusBroker1         *object,
                                   GDBusMethodInvocation *invocation)
 {
-  with_caller (MC_BROKER (object), invocation, NULL, list_remembered);
+  mc_broker_with_caller (MC_BROKER (object), invocation, NULL, list_remembered);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -952,7 +1010,7 @@ forget_remembered (McBroker              *self,
                    McCallerInfo          *caller,
                    GVariant              *arguments)
 {
-  const char *visible = visible_identity (caller);
+  const char *visible = mc_broker_visible_identity (caller);
   const char *id = NULL;
   const char *owner = NULL;
   CallerData *data = NULL;
@@ -985,13 +1043,13 @@ mc_broker_handle_forget_remembered (McDbusBroker1         *object,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!check_string_length ("id", id, 64, &error))
+  if (!mc_broker_check_string_length ("id", id, 64, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  with_caller (MC_BROKER (object), invocation, g_variant_new ("(s)", id), forget_remembered);
+  mc_broker_with_caller (MC_BROKER (object), invocation, g_variant_new ("(s)", id), forget_remembered);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1004,6 +1062,10 @@ mc_broker_iface_init (McDbusBroker1Iface *iface)
   iface->handle_get_status = mc_broker_handle_get_status;
   iface->handle_list_remembered = mc_broker_handle_list_remembered;
   iface->handle_forget_remembered = mc_broker_handle_forget_remembered;
+  iface->handle_authorize = mc_broker_handle_authorize;
+  iface->handle_get_token = mc_broker_handle_get_token;
+  iface->handle_list_grants = mc_broker_handle_list_grants;
+  iface->handle_revoke_grant = mc_broker_handle_revoke_grant;
 }
 
 /* Object {{{1 */
@@ -1028,6 +1090,11 @@ mc_broker_dispose (GObject *object)
   g_clear_object (&self->peers);
   g_clear_object (&self->prompter);
   g_clear_object (&self->remembered);
+  g_clear_object (&self->tokens);
+  g_clear_object (&self->auth.http);
+  g_clear_object (&self->auth.clients);
+  g_clear_object (&self->auth.grants);
+  g_clear_pointer (&self->authorize_attempts, g_hash_table_unref);
   g_clear_object (&self->connection);
 
   G_OBJECT_CLASS (mc_broker_parent_class)->dispose (object);
@@ -1047,6 +1114,8 @@ mc_broker_init (McBroker *self)
   self->queue = mc_fair_queue_new ();
   self->prompts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->completions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->authorize_attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                    (GDestroyNotify)g_array_unref);
 
   mc_dbus_broker1_set_version (MC_DBUS_BROKER1 (self), MC_BROKER_INTERFACE_VERSION);
 }
@@ -1056,27 +1125,37 @@ mc_broker_init (McBroker *self)
  * @connection: the session bus
  * @prompter: how to reach the dialog
  * @remembered: the "always allow" decisions
+ * @auth: what authorization needs: the HTTP client, the OAuth clients and
+ *   the grants
  * @can_see_callers: whether callers' processes can be inspected (see
  *   mc_peer_tracker_new())
  *
  * Returns: (transfer full): the broker, not yet exported
  */
 McBroker *
-mc_broker_new (GDBusConnection  *connection,
-               McPrompterClient *prompter,
-               McRemembered     *remembered,
-               gboolean          can_see_callers)
+mc_broker_new (GDBusConnection      *connection,
+               McPrompterClient     *prompter,
+               McRemembered         *remembered,
+               const McAuthServices *auth,
+               gboolean              can_see_callers)
 {
   McBroker *self = NULL;
 
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
   g_return_val_if_fail (MC_IS_PROMPTER_CLIENT (prompter), NULL);
   g_return_val_if_fail (MC_IS_REMEMBERED (remembered), NULL);
+  g_return_val_if_fail (auth != NULL && MC_IS_HTTP (auth->http), NULL);
+  g_return_val_if_fail (MC_IS_CLIENT_REGISTRY (auth->clients), NULL);
+  g_return_val_if_fail (MC_IS_GRANT_STORE (auth->grants), NULL);
 
   self = g_object_new (MC_TYPE_BROKER, NULL);
   self->connection = g_object_ref (connection);
   self->prompter = g_object_ref (prompter);
   self->remembered = g_object_ref (remembered);
+  self->auth.http = g_object_ref (auth->http);
+  self->auth.clients = g_object_ref (auth->clients);
+  self->auth.grants = g_object_ref (auth->grants);
+  self->tokens = mc_token_service_new (auth->http, auth->grants);
   self->peers = mc_peer_tracker_new (connection, can_see_callers);
 
   g_signal_connect (self->peers, "peer-vanished", G_CALLBACK (on_peer_vanished), self);
@@ -1123,10 +1202,14 @@ mc_broker_shutdown (McBroker *self)
     {
       McPrompt *prompt = l->data;
 
-      if (mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
+      g_cancellable_cancel (mc_prompt_get_cancellable (prompt));
+      if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
+        mc_prompt_respond (prompt, MC_RESPONSE_CANCELLED, mc_broker_authorize_failure ("broker-exit", NULL));
+      else if (mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
         mc_prompt_respond (prompt, MC_RESPONSE_CANCELLED, build_results ("cancel", "broker-exit", FALSE));
     }
 
+  mc_token_service_shutdown (self->tokens);
   mc_prompter_client_stop (self->prompter);
   if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));

@@ -4,6 +4,7 @@
 
 #pragma once
 
+#include "mc-auth-flow.h"
 #include "mc-dbus.h"
 #include "mc-prompter-client.h"
 #include "mc-remembered.h"
@@ -11,7 +12,8 @@
 G_BEGIN_DECLS
 
 #define MC_BROKER_OBJECT_PATH "/io/github/mcp_consent/Broker"
-#define MC_BROKER_INTERFACE_VERSION 1
+/* 2: Authorize, GetToken, ListGrants, RevokeGrant */
+#define MC_BROKER_INTERFACE_VERSION 2
 #define MC_BROKER_MAX_PENDING_PER_CALLER 8
 
 #define MC_TYPE_BROKER (mc_broker_get_type ())
@@ -21,6 +23,7 @@ G_DECLARE_FINAL_TYPE (McBroker, mc_broker, MC, BROKER, McDbusBroker1Skeleton)
 McBroker *mc_broker_new             (GDBusConnection   *connection,
                                      McPrompterClient  *prompter,
                                      McRemembered      *remembered,
+                                     const McAuthServices *auth,
                                      gboolean           can_see_callers);
 gboolean  mc_broker_export          (McBroker          *self,
                                      GError           **error);

@@ -11,6 +11,7 @@ struct _McPrompt
   GObject        parent_instance;
 
   char          *id;
+  McPromptKind   kind;
   McRequest     *request;
   McCallerInfo  *caller;
   char          *queue_key;
@@ -25,6 +26,9 @@ struct _McPrompt
   guint          timeout_seconds;
   McPromptState  state;
   guint          timer_id;
+  /* Cancelled when the prompt is forgotten: stops its network work. */
+  GCancellable  *cancellable;
+  McAuthFlow    *flow;
 };
 
 enum
@@ -45,6 +49,8 @@ mc_prompt_dispose (GObject *object)
   mc_prompt_stop_timer (self);
   g_clear_object (&self->request);
   g_clear_object (&self->caller);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->flow);
 
   G_OBJECT_CLASS (mc_prompt_parent_class)->dispose (object);
 }
@@ -92,6 +98,7 @@ mc_prompt_class_init (McPromptClass *klass)
 static void
 mc_prompt_init (McPrompt *self)
 {
+  self->cancellable = g_cancellable_new ();
 }
 
 static char *
@@ -103,6 +110,24 @@ lookup_string (GVariant   *dict,
   if (g_variant_lookup (dict, key, "&s", &value) && value[0] != '\0')
     return g_strdup (value);
   return NULL;
+}
+
+static char *
+next_prompt_id (void)
+{
+  static guint64 counter;
+
+  return g_strdup_printf ("p%" G_GUINT64_FORMAT, ++counter);
+}
+
+/* Verified apps take turns as one, however many connections they open;
+ * unverified programs cannot be told apart, so each connection counts. */
+static char *
+queue_key_new (McCallerInfo *caller)
+{
+  if (mc_caller_info_is_verified (caller))
+    return g_strdup (mc_caller_info_get_identity_key (caller));
+  return g_strconcat ("unverified:", mc_caller_info_get_unique_name (caller), NULL);
 }
 
 /**
@@ -128,7 +153,6 @@ mc_prompt_new (McRequest    *request,
                const char   *elicitation_id,
                guint         timeout_seconds)
 {
-  static guint64 counter;
   McPrompt *self = NULL;
 
   g_return_val_if_fail (MC_IS_REQUEST (request), NULL);
@@ -140,7 +164,8 @@ mc_prompt_new (McRequest    *request,
   g_return_val_if_fail (timeout_seconds > 0, NULL);
 
   self = g_object_new (MC_TYPE_PROMPT, NULL);
-  self->id = g_strdup_printf ("p%" G_GUINT64_FORMAT, ++counter);
+  self->id = next_prompt_id ();
+  self->kind = MC_PROMPT_KIND_URL;
   self->request = g_object_ref (request);
   self->caller = g_object_ref (caller);
   self->server = g_variant_ref_sink (server);
@@ -152,15 +177,100 @@ mc_prompt_new (McRequest    *request,
   self->elicitation_id = g_strdup (elicitation_id);
   self->timeout_seconds = timeout_seconds;
   self->state = MC_PROMPT_STATE_QUEUED;
-
-  /* Verified apps take turns as one, however many connections they open;
-   * unverified programs cannot be told apart, so each connection counts. */
-  if (mc_caller_info_is_verified (caller))
-    self->queue_key = g_strdup (mc_caller_info_get_identity_key (caller));
-  else
-    self->queue_key = g_strconcat ("unverified:", mc_caller_info_get_unique_name (caller), NULL);
+  self->queue_key = queue_key_new (caller);
 
   return self;
+}
+
+/**
+ * mc_prompt_new_authorize:
+ * @request: the exported request the answer goes to
+ * @caller: who asked
+ * @resource: the MCP server's canonical URI
+ * @timeout_seconds: how long the whole sign-in may take
+ *
+ * Until mc_prompt_set_auth_flow() gives it a discovered flow, the prompt
+ * is in the %MC_PROMPT_STATE_DISCOVERING state and cannot be shown.
+ *
+ * Returns: (transfer full): an authorization prompt
+ */
+McPrompt *
+mc_prompt_new_authorize (McRequest    *request,
+                         McCallerInfo *caller,
+                         const char   *resource,
+                         guint         timeout_seconds)
+{
+  g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
+  McPrompt *self = NULL;
+
+  g_return_val_if_fail (MC_IS_REQUEST (request), NULL);
+  g_return_val_if_fail (MC_IS_CALLER_INFO (caller), NULL);
+  g_return_val_if_fail (resource != NULL, NULL);
+  g_return_val_if_fail (timeout_seconds > 0, NULL);
+
+  g_variant_dict_insert (&server, "url", "s", resource);
+
+  self = g_object_new (MC_TYPE_PROMPT, NULL);
+  self->id = next_prompt_id ();
+  self->kind = MC_PROMPT_KIND_AUTHORIZE;
+  self->request = g_object_ref (request);
+  self->caller = g_object_ref (caller);
+  self->server = g_variant_ref_sink (g_variant_dict_end (&server));
+  self->server_name = g_strdup (resource);
+  self->server_url = g_strdup (resource);
+  self->message = g_strdup ("");
+  self->timeout_seconds = timeout_seconds;
+  self->state = MC_PROMPT_STATE_DISCOVERING;
+  self->queue_key = queue_key_new (caller);
+
+  return self;
+}
+
+/**
+ * mc_prompt_set_auth_flow:
+ * @self: an authorization prompt
+ * @flow: its discovered flow
+ *
+ * What the dialog shows comes from the flow from now on; the URL is the
+ * authorization endpoint, whose verdict the dialog shows.
+ */
+void
+mc_prompt_set_auth_flow (McPrompt   *self,
+                         McAuthFlow *flow)
+{
+  g_return_if_fail (MC_IS_PROMPT (self));
+  g_return_if_fail (self->kind == MC_PROMPT_KIND_AUTHORIZE);
+  g_return_if_fail (MC_IS_AUTH_FLOW (flow));
+  g_return_if_fail (mc_auth_flow_get_as_verdict (flow) != NULL);
+
+  g_set_object (&self->flow, flow);
+  g_free (self->server_name);
+  self->server_name = g_strdup (mc_auth_flow_get_server_name (flow));
+  g_free (self->url);
+  self->url = g_strdup (mc_auth_flow_get_authorization_endpoint (flow));
+  g_clear_pointer (&self->verdict, mc_url_verdict_unref);
+  self->verdict = mc_url_verdict_ref (mc_auth_flow_get_as_verdict (flow));
+}
+
+McAuthFlow *
+mc_prompt_get_auth_flow (McPrompt *self)
+{
+  g_return_val_if_fail (MC_IS_PROMPT (self), NULL);
+  return self->flow;
+}
+
+McPromptKind
+mc_prompt_get_kind (McPrompt *self)
+{
+  g_return_val_if_fail (MC_IS_PROMPT (self), MC_PROMPT_KIND_URL);
+  return self->kind;
+}
+
+GCancellable *
+mc_prompt_get_cancellable (McPrompt *self)
+{
+  g_return_val_if_fail (MC_IS_PROMPT (self), NULL);
+  return self->cancellable;
 }
 
 const char *
@@ -242,6 +352,9 @@ mc_prompt_get_domain (McPrompt *self)
 
   g_return_val_if_fail (MC_IS_PROMPT (self), NULL);
 
+  if (self->verdict == NULL)
+    return NULL;
+
   domain = mc_url_verdict_get_registrable_domain (self->verdict);
   return domain != NULL ? domain : mc_url_verdict_get_host (self->verdict);
 }
@@ -289,7 +402,9 @@ mc_prompt_get_can_remember (McPrompt *self)
 {
   g_return_val_if_fail (MC_IS_PROMPT (self), FALSE);
 
-  return mc_caller_info_is_verified (self->caller) &&
+  /* A sign-in is never remembered: the grant itself is what lasts. */
+  return self->kind == MC_PROMPT_KIND_URL &&
+         mc_caller_info_is_verified (self->caller) &&
          mc_url_verdict_get_risk (self->verdict) < MC_URL_RISK_DANGER &&
          mc_prompt_get_domain (self) != NULL;
 }
@@ -379,16 +494,13 @@ mc_prompt_build_details (McPrompt *self,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_autofree char *server_title = NULL;
   g_autofree char *server_version = NULL;
-  g_autoptr(GVariant) verdict = NULL;
 
   g_return_val_if_fail (MC_IS_PROMPT (self), NULL);
-
-  verdict = mc_url_verdict_to_variant (self->verdict);
+  g_return_val_if_fail (self->kind == MC_PROMPT_KIND_URL || self->flow != NULL, NULL);
 
   server_title = lookup_string (self->server, "title");
   server_version = lookup_string (self->server, "version");
 
-  add_string (&builder, "kind", "url");
   add_string (&builder, "app_kind", mc_caller_kind_to_string (mc_caller_info_get_kind (self->caller)));
   add_string (&builder, "app_id", mc_caller_info_get_app_id (self->caller));
   add_string (&builder, "app_name", mc_caller_info_get_display_name (self->caller));
@@ -398,14 +510,36 @@ mc_prompt_build_details (McPrompt *self,
   add_string (&builder, "server_title", server_title);
   add_string (&builder, "server_version", server_version);
   add_string (&builder, "server_url", self->server_url);
-  add_string (&builder, "url", self->url);
-  add_string (&builder, "message", self->message);
-  g_variant_builder_add (&builder, "{sv}", "verdict", verdict);
-  g_variant_builder_add (&builder, "{sv}", "can_remember",
-                         g_variant_new_boolean (mc_prompt_get_can_remember (self)));
   g_variant_builder_add (&builder, "{sv}", "timeout", g_variant_new_uint32 (self->timeout_seconds));
   g_variant_builder_add (&builder, "{sv}", "queued", g_variant_new_uint32 (queued));
-  add_string (&builder, "remembered_id", self->remembered_id);
+
+  if (self->kind == MC_PROMPT_KIND_AUTHORIZE)
+    {
+      g_autoptr(GVariant) consent = g_variant_ref_sink (mc_auth_flow_get_consent_details (self->flow));
+      GVariantIter iter;
+      const char *key = NULL;
+      GVariant *value = NULL;
+
+      /* "kind" among them */
+      g_variant_iter_init (&iter, consent);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        {
+          g_variant_builder_add (&builder, "{sv}", key, value);
+          g_variant_unref (value);
+        }
+    }
+  else
+    {
+      g_autoptr(GVariant) verdict = mc_url_verdict_to_variant (self->verdict);
+
+      add_string (&builder, "kind", "url");
+      add_string (&builder, "url", self->url);
+      add_string (&builder, "message", self->message);
+      g_variant_builder_add (&builder, "{sv}", "verdict", verdict);
+      g_variant_builder_add (&builder, "{sv}", "can_remember",
+                             g_variant_new_boolean (mc_prompt_get_can_remember (self)));
+      add_string (&builder, "remembered_id", self->remembered_id);
+    }
 
   return g_variant_builder_end (&builder);
 }

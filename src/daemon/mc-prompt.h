@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "mc-auth-flow.h"
 #include "mc-caller-info.h"
 #include "mc-request.h"
 #include "mc-url-verdict.h"
@@ -21,8 +22,32 @@ G_BEGIN_DECLS
  *   notice waits for completion
  * @MC_PROMPT_STATE_DONE: nothing more will happen
  */
+/**
+ * McPromptKind:
+ * @MC_PROMPT_KIND_URL: ElicitUrl: open a URL
+ * @MC_PROMPT_KIND_AUTHORIZE: Authorize: sign in to an MCP server
+ */
 typedef enum
 {
+  MC_PROMPT_KIND_URL,
+  MC_PROMPT_KIND_AUTHORIZE,
+} McPromptKind;
+
+/**
+ * McPromptState:
+ * @MC_PROMPT_STATE_DISCOVERING: (authorize) finding the authorization
+ *   server, before the prompt can be queued
+ * @MC_PROMPT_STATE_QUEUED: waiting for the dialog
+ * @MC_PROMPT_STATE_SHOWING: in the dialog
+ * @MC_PROMPT_STATE_OPENING: starting the browser (or, for authorize,
+ *   registering and starting the browser)
+ * @MC_PROMPT_STATE_OPENED: the browser has the URL (for authorize: the
+ *   sign-in is under way there)
+ * @MC_PROMPT_STATE_DONE: answered and forgotten
+ */
+typedef enum
+{
+  MC_PROMPT_STATE_DISCOVERING,
   MC_PROMPT_STATE_QUEUED,
   MC_PROMPT_STATE_SHOWING,
   MC_PROMPT_STATE_OPENING,
@@ -42,6 +67,15 @@ McPrompt      *mc_prompt_new                  (McRequest     *request,
                                                McUrlVerdict  *verdict,
                                                const char    *elicitation_id,
                                                guint          timeout_seconds);
+McPrompt      *mc_prompt_new_authorize        (McRequest     *request,
+                                               McCallerInfo  *caller,
+                                               const char    *resource,
+                                               guint          timeout_seconds);
+void           mc_prompt_set_auth_flow        (McPrompt      *self,
+                                               McAuthFlow    *flow);
+McAuthFlow    *mc_prompt_get_auth_flow        (McPrompt      *self);
+McPromptKind   mc_prompt_get_kind             (McPrompt      *self);
+GCancellable  *mc_prompt_get_cancellable      (McPrompt      *self);
 const char    *mc_prompt_get_id               (McPrompt      *self);
 McRequest     *mc_prompt_get_request          (McPrompt      *self);
 McCallerInfo  *mc_prompt_get_caller           (McPrompt      *self);

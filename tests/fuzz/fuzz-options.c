@@ -40,7 +40,7 @@ typedef struct
 
 /* The broker's own tables (src/daemon/mc-broker-options.c), and one more;
  * filled in at start, since the tables' lengths are not constants here. */
-static Table tables[4];
+static Table tables[6];
 
 int
 LLVMFuzzerInitialize (int    *argc,
@@ -49,7 +49,9 @@ LLVMFuzzerInitialize (int    *argc,
   tables[0] = (Table) { mc_broker_server_keys, mc_broker_n_server_keys };
   tables[1] = (Table) { mc_broker_check_server_keys, mc_broker_n_check_server_keys };
   tables[2] = (Table) { mc_broker_elicit_option_keys, mc_broker_n_elicit_option_keys };
-  tables[3] = (Table) { other_keys, G_N_ELEMENTS (other_keys) };
+  tables[3] = (Table) { mc_broker_authorize_option_keys, mc_broker_n_authorize_option_keys };
+  tables[4] = (Table) { mc_broker_get_token_option_keys, mc_broker_n_get_token_option_keys };
+  tables[5] = (Table) { other_keys, G_N_ELEMENTS (other_keys) };
   fuzz_make_messages_fatal ();
   return 0;
 }
