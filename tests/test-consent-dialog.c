@@ -1206,6 +1206,7 @@ test_authorize (Fixture       *fixture,
 
   /* Who asks, for which server (and resource), and where to sign in. */
   g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Example Assistant");
+  g_assert_false (child_visible (fixture, "app_shared_label"));
   g_assert_cmpstr (child_text (fixture, "server_label"), ==, "Example Server");
   g_assert_cmpstr (child_text (fixture, "server_url_label"), ==, RESOURCE);
   g_assert_true (child_visible (fixture, "as_row"));
@@ -1341,6 +1342,9 @@ test_authorize_danger (Fixture       *fixture,
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (fixture->dialog)), ==, "Sign in to Example Server?");
   g_assert_cmpstr (child_text (fixture, "app_label"), ==, "Unverified program");
   g_assert_cmpstr (child_text (fixture, "app_path_label"), ==, "/home/user/.local/bin/agent-runner");
+  /* Unverified programs share one identity, so one's grant is all's. */
+  g_assert_true (child_visible (fixture, "app_shared_label"));
+  g_assert_nonnull (strstr (child_text (fixture, "app_shared_label"), "share their sign-ins"));
 
   /* The host as written, its registrable domain in bold, the plain-letters
    * spelling as loud as the warnings, which are the verdict's. */

@@ -71,6 +71,7 @@ struct _McConsentDialog
   GtkImage             *app_icon;
   GtkLabel             *app_label;
   GtkLabel             *app_path_label;
+  GtkLabel             *app_shared_label;
   GtkLabel             *server_label;
   GtkLabel             *server_url_label;
   GtkBox               *as_row;
@@ -1272,6 +1273,12 @@ apply_prompt (McConsentDialog *self,
 
   apply_app (self, prompt);
 
+  /* Grants are bound to who asks; unverified programs are one "host"
+   * identity, so whoever asks next gets this one's tokens. */
+  gtk_widget_set_visible (GTK_WIDGET (self->app_shared_label),
+                          self->kind == PROMPT_KIND_AUTHORIZE &&
+                          g_strcmp0 (lookup_string (prompt, "app_kind"), "unverified") == 0);
+
   /* A sign-in is for the resource, the server's canonical URI (RFC 8707):
    * the token will be good for that, so that is what is shown. */
   gtk_label_set_text (self->server_label, self->server);
@@ -1527,6 +1534,7 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, app_icon);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, app_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, app_path_label);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, app_shared_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, server_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, server_url_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, as_row);
