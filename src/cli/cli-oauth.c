@@ -328,10 +328,12 @@ revoke_one (McDbusBroker1 *broker,
 
   g_variant_lookup (result, "revoked_at_server", "b", &at_server);
   g_variant_lookup (result, "keyring_items_deleted", "u", &deleted);
-  g_print (_("Revoked grant %s for %s: %s; %u tokens deleted from the keyring\n"),
-           grant_id, resource != NULL ? resource : _("its server"),
-           at_server ? _("the server revoked it too") : _("the server was not told (it offers no revocation, or could not be reached)"),
-           deleted);
+  g_print (_("Revoked grant %s for %s.\n"), grant_id, resource);
+  g_print ("  %s\n", at_server ? _("The authorization server revoked it too.")
+                               : _("The authorization server was not told: it offers no revocation, or could not be reached."));
+  g_print ("  ");
+  g_print (g_dngettext (GETTEXT_PACKAGE, "%u token deleted from the keyring.\n",
+                        "%u tokens deleted from the keyring.\n", deleted), deleted);
   return CLI_EXIT_OK;
 }
 
@@ -359,8 +361,30 @@ cli_cmd_revoke (int    argc,
   if (broker == NULL)
     return exit_status;
 
+  if (!mc_dbus_broker1_call_list_grants_sync (broker, &grants, NULL, &error))
+    return cli_report_call_error (error);
+
   if (strstr (argv[1], "://") == NULL)
-    return revoke_one (broker, argv[1], NULL);
+    {
+      g_variant_iter_init (&iter, grants);
+      while ((grant = g_variant_iter_next_value (&iter)) != NULL)
+        {
+          const char *id = NULL;
+          const char *grant_resource = NULL;
+          int status = CLI_EXIT_OK;
+
+          if (g_variant_lookup (grant, "id", "&s", &id) && g_str_equal (id, argv[1]) &&
+              g_variant_lookup (grant, "resource", "&s", &grant_resource))
+            {
+              status = revoke_one (broker, id, grant_resource);
+              g_variant_unref (grant);
+              return status;
+            }
+          g_variant_unref (grant);
+        }
+      cli_print_error (_("No grant “%s”"), argv[1]);
+      return CLI_EXIT_REFUSED;
+    }
 
   resource = mc_oauth_canonical_resource (argv[1], &error);
   if (resource == NULL)
@@ -368,9 +392,6 @@ cli_cmd_revoke (int    argc,
       cli_print_error (_("“%s” is not an MCP server URL: %s"), argv[1], error->message);
       return CLI_EXIT_REFUSED;
     }
-
-  if (!mc_dbus_broker1_call_list_grants_sync (broker, &grants, NULL, &error))
-    return cli_report_call_error (error);
 
   g_variant_iter_init (&iter, grants);
   while ((grant = g_variant_iter_next_value (&iter)) != NULL)
