@@ -960,7 +960,6 @@ on_callback (GObject      *source_object,
   McAuthFlow *self = g_task_get_source_object (task);
   g_autoptr(McCallbackResult) callback = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *resource = NULL;
   const char *names[] = { "grant_type", "code", "redirect_uri", "code_verifier", "resource" };
   const char *values[G_N_ELEMENTS (names)];
 
