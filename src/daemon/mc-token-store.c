@@ -297,7 +297,7 @@ on_default_collection (GObject      *source_object,
 
   objects = g_list_append (NULL, collection);
   secret_service_unlock (service, objects, g_task_get_cancellable (task),
-                         on_default_unlocked, g_steal_pointer (&task));
+                         on_default_unlocked, g_object_ref (task));
 }
 
 static void
@@ -319,7 +319,7 @@ on_service (GObject      *source_object,
   g_task_set_task_data (task, g_object_ref (service), g_object_unref);
   secret_collection_for_alias (service, SECRET_COLLECTION_DEFAULT,
                                SECRET_COLLECTION_NONE, g_task_get_cancellable (task),
-                               on_default_collection, g_steal_pointer (&task));
+                               on_default_collection, g_object_ref (task));
 }
 
 /* Whether libsecret's password API talks to the Secret Service, rather
@@ -597,7 +597,7 @@ on_lookup_searched (GObject      *source_object,
         g_task_return_pointer (task, NULL, NULL);
       else
         ensure_default_unlocked_async (g_task_get_cancellable (task), on_lookup_default_unlocked,
-                                       g_steal_pointer (&task));
+                                       g_object_ref (task));
       return;
     }
 
@@ -614,7 +614,7 @@ on_lookup_searched (GObject      *source_object,
     }
 
   secret_retrievable_retrieve_secret (item, g_task_get_cancellable (task), on_retrieved,
-                                      g_steal_pointer (&task));
+                                      g_object_ref (task));
 }
 
 /* Not secret_password_lookup(): libsecret 0.20.5 leaks the D-Bus reply of
@@ -749,7 +749,7 @@ on_clear_searched (GObject      *source_object,
     }
 
   secret_password_clearv (&token_schema, op->attributes,
-                          g_task_get_cancellable (task), on_cleared, g_steal_pointer (&task));
+                          g_task_get_cancellable (task), on_cleared, g_object_ref (task));
 }
 
 static void
@@ -770,7 +770,7 @@ on_clear_default_unlocked (GObject      *source_object,
   /* Items moved to another collection may still be locked: unlock them
    * too, or refuse. */
   secret_password_searchv (&token_schema, op->attributes, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                           g_task_get_cancellable (task), on_clear_searched, g_steal_pointer (&task));
+                           g_task_get_cancellable (task), on_clear_searched, g_object_ref (task));
 }
 
 /**
