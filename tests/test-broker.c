@@ -10,61 +10,12 @@
 #include <signal.h>
 
 #include "mc-error.h"
+#include "mc-test-client.h"
 #include "mc-test-env.h"
 
 #define BROKER_PATH "/io/github/mcp_consent/Broker"
 #define BROKER_IFACE "io.github.mcp_consent.Broker1"
 #define REQUEST_IFACE "io.github.mcp_consent.Request1"
-
-/* One D-Bus client of the broker, collecting the Responses it receives. */
-typedef struct
-{
-  GDBusConnection *connection;
-  guint            subscription;
-  /* object path → GVariant (ua{sv}) */
-  GHashTable      *responses;
-} Client;
-
-static void
-on_response (GDBusConnection *connection,
-             const char      *sender_name,
-             const char      *object_path,
-             const char      *interface_name,
-             const char      *signal_name,
-             GVariant        *parameters,
-             gpointer         user_data)
-{
-  Client *client = user_data;
-
-  g_assert_false (g_hash_table_contains (client->responses, object_path));
-  g_hash_table_insert (client->responses, g_strdup (object_path), g_variant_ref (parameters));
-}
-
-static Client *
-client_new (McTestEnv *env)
-{
-  Client *client = g_new0 (Client, 1);
-
-  client->connection = mc_test_env_connect (env);
-  client->responses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_variant_unref);
-  client->subscription = g_dbus_connection_signal_subscribe (client->connection, BUS_NAME, REQUEST_IFACE,
-                                                             "Response", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                             on_response, client, NULL);
-  return client;
-}
-
-static void
-client_free (Client *client)
-{
-  g_dbus_connection_signal_unsubscribe (client->connection, client->subscription);
-  if (!g_dbus_connection_is_closed (client->connection))
-    g_dbus_connection_close_sync (client->connection, NULL, NULL);
-  g_object_unref (client->connection);
-  g_hash_table_unref (client->responses);
-  g_free (client);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Client, client_free)
 
 static GVariant *
 server_dict (const char *name,
@@ -79,24 +30,22 @@ server_dict (const char *name,
 }
 
 static GVariant *
-call (Client     *client,
-      const char *method,
-      GVariant   *parameters,
-      GError    **error)
+call (McTestClient *client,
+      const char   *method,
+      GVariant     *parameters,
+      GError      **error)
 {
-  return g_dbus_connection_call_sync (client->connection, BUS_NAME, BROKER_PATH, BROKER_IFACE,
-                                      method, parameters, NULL, G_DBUS_CALL_FLAGS_NONE,
-                                      MC_TEST_TIMEOUT_SECONDS * 1000, NULL, error);
+  return mc_test_client_call (client, method, parameters, error);
 }
 
 /* Starts an elicitation; returns the request path or NULL with @error. */
 static char *
-elicit_full (Client     *client,
-             GVariant   *server,
-             const char *url,
-             const char *message,
-             GVariant   *options,
-             GError    **error)
+elicit_full (McTestClient  *client,
+             GVariant      *server,
+             const char    *url,
+             const char    *message,
+             GVariant      *options,
+             GError       **error)
 {
   g_autoptr(GVariant) reply = NULL;
   char *handle = NULL;
@@ -113,9 +62,9 @@ elicit_full (Client     *client,
 }
 
 static char *
-elicit (Client     *client,
-        const char *server_name,
-        const char *url)
+elicit (McTestClient *client,
+        const char   *server_name,
+        const char   *url)
 {
   g_autoptr(GError) error = NULL;
   char *handle = elicit_full (client, server_dict (server_name, "https://mcp.example.com/mcp"),
@@ -125,35 +74,16 @@ elicit (Client     *client,
   return handle;
 }
 
-typedef struct
-{
-  Client     *client;
-  const char *handle;
-} ResponseWait;
-
-static gboolean
-has_response (gpointer user_data)
-{
-  ResponseWait *wait = user_data;
-
-  return g_hash_table_contains (wait->client->responses, wait->handle);
-}
-
 /* Waits for the Response to @handle; returns its code and action. */
 static guint32
-wait_response (Client      *client,
-               const char  *handle,
-               char       **action,
-               char       **reason)
+wait_response (McTestClient  *client,
+               const char    *handle,
+               char         **action,
+               char         **reason)
 {
-  ResponseWait wait = { client, handle };
   g_autoptr(GVariant) results = NULL;
-  GVariant *response = NULL;
-  guint32 code = 0;
+  guint32 code = mc_test_client_wait_response (client, handle, &results);
 
-  mc_test_wait_until (has_response, &wait, "a Response");
-  response = g_hash_table_lookup (client->responses, handle);
-  g_variant_get (response, "(u@a{sv})", &code, &results);
   if (action != NULL)
     g_assert_true (g_variant_lookup (results, "action", "s", action));
   if (reason != NULL && !g_variant_lookup (results, "reason", "s", reason))
@@ -184,7 +114,7 @@ static void
 test_open_accepts_and_launches_browser (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *action = NULL;
   g_autofree char *browser = NULL;
@@ -195,7 +125,7 @@ test_open_accepts_and_launches_browser (void)
 
   mc_test_env_set_script (env, "open\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   handle = elicit (client, "Example Files", url);
   g_assert_true (g_str_has_prefix (handle, "/io/github/mcp_consent/Broker/request/"));
@@ -230,7 +160,7 @@ static void
 test_decline_and_dismiss (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autofree char *declined = NULL;
   g_autofree char *dismissed = NULL;
   g_autofree char *action = NULL;
@@ -239,7 +169,7 @@ test_decline_and_dismiss (void)
 
   mc_test_env_set_script (env, "decline\ndismiss\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   declined = elicit (client, "Example", "https://example.com/a");
   g_assert_cmpuint (wait_response (client, declined, &action, NULL), ==, 1);
@@ -259,7 +189,7 @@ static void
 test_blocked_url_shows_nothing (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   const char *blocked[] = {
     "javascript:alert(1)",
     "data:text/html,<script>alert(1)</script>",
@@ -272,7 +202,7 @@ test_blocked_url_shows_nothing (void)
 
   mc_test_env_set_script (env, "open\nopen\nopen\nopen\nopen\nopen\nopen\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   for (gsize i = 0; i < G_N_ELEMENTS (blocked); i++)
     {
@@ -293,7 +223,7 @@ test_blocked_url_shows_nothing (void)
 }
 
 static void
-expect_invalid (Client     *client,
+expect_invalid (McTestClient *client,
                 GVariant   *server,
                 const char *url,
                 const char *message,
@@ -322,7 +252,7 @@ static void
 test_bad_arguments (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autofree char *long_message = g_strnfill (16385, 'm');
   g_autofree char *long_name = g_strnfill (257, 'n');
   g_autofree char *long_id = g_strnfill (257, 'i');
@@ -332,7 +262,7 @@ test_bad_arguments (void)
 
   mc_test_env_set_script (env, "decline\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   expect_invalid (client, options_one ("name", g_variant_new_int32 (7)), url, "", NULL, "server name of the wrong type");
   expect_invalid (client, g_variant_new ("a{sv}", NULL), url, "", NULL, "no server name");
@@ -369,7 +299,7 @@ static void
 test_handle_token_gives_predictable_path (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *second = NULL;
@@ -378,7 +308,7 @@ test_handle_token_gives_predictable_path (void)
 
   mc_test_env_set_script (env, "hang\nhang\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   sender = g_strdup (g_dbus_connection_get_unique_name (client->connection) + 1);
   g_strdelimit (sender, ".", '_');
@@ -401,8 +331,8 @@ static void
 test_close_only_by_owner (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) owner = NULL;
-  g_autoptr(Client) intruder = NULL;
+  g_autoptr(McTestClient) owner = NULL;
+  g_autoptr(McTestClient) intruder = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) shown = NULL;
@@ -413,8 +343,8 @@ test_close_only_by_owner (void)
 
   mc_test_env_set_script (env, "hang\ndecline\n");
   mc_test_env_start_daemon (env);
-  owner = client_new (env);
-  intruder = client_new (env);
+  owner = mc_test_client_new (env);
+  intruder = mc_test_client_new (env);
 
   handle = elicit (owner, "Example", "https://example.com/");
   shown = mc_test_env_wait_record (env, 0);
@@ -444,15 +374,15 @@ static void
 test_response_is_unicast (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) owner = NULL;
-  g_autoptr(Client) observer = NULL;
+  g_autoptr(McTestClient) owner = NULL;
+  g_autoptr(McTestClient) observer = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *second = NULL;
 
   mc_test_env_set_script (env, "decline\ndecline\n");
   mc_test_env_start_daemon (env);
-  owner = client_new (env);
-  observer = client_new (env);
+  owner = mc_test_client_new (env);
+  observer = mc_test_client_new (env);
 
   handle = elicit (owner, "Example", "https://example.com/");
   wait_response (owner, handle, NULL, NULL);
@@ -467,8 +397,8 @@ static void
 test_completion (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
-  g_autoptr(Client) other_process = NULL;
+  g_autoptr(McTestClient) client = NULL;
+  g_autoptr(McTestClient) other_process = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) prompt = NULL;
@@ -478,8 +408,8 @@ test_completion (void)
 
   mc_test_env_set_script (env, "open\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
-  other_process = client_new (env);
+  client = mc_test_client_new (env);
+  other_process = mc_test_client_new (env);
 
   handle = elicit_full (client, server_dict ("Example", NULL), "https://example.com/connect", "",
                         options_one ("elicitation_id", g_variant_new_string ("550e8400-e29b")), &error);
@@ -523,8 +453,8 @@ static void
 test_caller_vanishes_mid_prompt (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) leaving = NULL;
-  g_autoptr(Client) staying = NULL;
+  g_autoptr(McTestClient) leaving = NULL;
+  g_autoptr(McTestClient) staying = NULL;
   g_autoptr(JsonObject) shown = NULL;
   g_autoptr(JsonObject) dismissed = NULL;
   g_autoptr(JsonObject) next = NULL;
@@ -535,8 +465,8 @@ test_caller_vanishes_mid_prompt (void)
 
   mc_test_env_set_script (env, "hang\ndecline\n");
   mc_test_env_start_daemon (env);
-  leaving = client_new (env);
-  staying = client_new (env);
+  leaving = mc_test_client_new (env);
+  staying = mc_test_client_new (env);
 
   first = elicit (leaving, "Example", "https://example.com/first");
   shown = mc_test_env_wait_record (env, 0);
@@ -559,7 +489,7 @@ static void
 test_prompter_crash_cancels_and_recovers (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autofree char *crashed = NULL;
   g_autofree char *after = NULL;
   g_autofree char *action = NULL;
@@ -567,7 +497,7 @@ test_prompter_crash_cancels_and_recovers (void)
 
   mc_test_env_set_script (env, "crash\nopen\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   crashed = elicit (client, "Example", "https://example.com/crash");
   g_assert_cmpuint (wait_response (client, crashed, &action, &reason), ==, 2);
@@ -585,14 +515,14 @@ static void
 test_missing_prompter_cancels (void)
 {
   g_autoptr(McTestEnv) env = NULL;
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *reason = NULL;
 
   env = mc_test_env_new (MC_TEST_ENV_NONE);
   mc_test_env_setenv (env, "MCP_CONSENT_PROMPTER", "/nonexistent/mcp-consent-prompter");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   handle = elicit (client, "Example", "https://example.com/");
   g_assert_cmpuint (wait_response (client, handle, NULL, &reason), ==, 2);
@@ -603,7 +533,7 @@ static void
 test_timeout_cancels (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) dismissed = NULL;
   g_autofree char *handle = NULL;
@@ -612,7 +542,7 @@ test_timeout_cancels (void)
 
   mc_test_env_set_script (env, "hang\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   handle = elicit_full (client, server_dict ("Example", NULL), "https://example.com/", "",
                         options_one ("timeout", g_variant_new_uint32 (1)), &error);
@@ -628,16 +558,16 @@ static void
 test_busy_after_eight (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) greedy = NULL;
-  g_autoptr(Client) other = NULL;
+  g_autoptr(McTestClient) greedy = NULL;
+  g_autoptr(McTestClient) other = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *ninth = NULL;
   g_autofree char *others = NULL;
 
   mc_test_env_set_script (env, "hang\n");
   mc_test_env_start_daemon (env);
-  greedy = client_new (env);
-  other = client_new (env);
+  greedy = mc_test_client_new (env);
+  other = mc_test_client_new (env);
 
   for (guint i = 0; i < 8; i++)
     {
@@ -658,8 +588,8 @@ static void
 test_queue_is_fair (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) a = NULL;
-  g_autoptr(Client) b = NULL;
+  g_autoptr(McTestClient) a = NULL;
+  g_autoptr(McTestClient) b = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *holder = NULL;
   const char *expected[] = { "a2", "b1", "a3", "b2", "a4" };
@@ -669,8 +599,8 @@ test_queue_is_fair (void)
    * queue up; then each is declined in the order shown. */
   mc_test_env_set_script (env, "hang\ndecline\ndecline\ndecline\ndecline\ndecline\n");
   mc_test_env_start_daemon (env);
-  a = client_new (env);
-  b = client_new (env);
+  a = mc_test_client_new (env);
+  b = mc_test_client_new (env);
   handles = g_ptr_array_new_with_free_func (g_free);
 
   holder = elicit_full (a, server_dict ("Example", NULL), "https://example.com/a1", "",
@@ -701,7 +631,7 @@ static void
 test_check_url_and_status (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) verdict = NULL;
   g_autoptr(GVariant) status = NULL;
@@ -711,7 +641,7 @@ test_check_url_and_status (void)
   guint32 pending = 99;
 
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   reply = call (client, "CheckUrl", g_variant_new ("(s@a{sv})", "https://xn--pple-43d.com/login",
                                                    server_dict ("Example", "https://mcp.example.com/")), &error);
@@ -740,13 +670,13 @@ static void
 test_sigterm_answers_waiting_callers (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *reason = NULL;
 
   mc_test_env_set_script (env, "hang\n");
   mc_test_env_start_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   handle = elicit (client, "Example", "https://example.com/");
   expect_record (env, 0, "prompt");
@@ -790,7 +720,7 @@ static void
 test_sandboxed_daemon_sees_unknown_callers (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
-  g_autoptr(Client) client = NULL;
+  g_autoptr(McTestClient) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) first = NULL;
   g_autoptr(JsonObject) second = NULL;
@@ -807,7 +737,7 @@ test_sandboxed_daemon_sees_unknown_callers (void)
                                               &error, mc_test_build_path ("MC_TEST_DAEMON"), NULL);
   g_assert_no_error (error);
   mc_test_env_wait_for_daemon (env);
-  client = client_new (env);
+  client = mc_test_client_new (env);
 
   /* It still serves, but it knows and says it cannot tell who asks. */
   handle = elicit (client, "Example", "https://example.com/");
