@@ -100,24 +100,6 @@ validate_elicitation_id (const char  *key,
 }
 
 static gboolean
-validate_authorize_timeout (const char  *key,
-                            GVariant    *value,
-                            GError     **error)
-{
-  guint32 timeout = g_variant_get_uint32 (value);
-
-  /* Signing in takes the user a while: a password manager, a second
-   * factor. Less than a minute is a mistake, not a policy. */
-  if (timeout < 60 || timeout > MC_BROKER_MAX_TIMEOUT)
-    {
-      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
-                   "Option “%s” must be between 60 and %d seconds", key, MC_BROKER_MAX_TIMEOUT);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
 validate_scopes (const char  *key,
                  GVariant    *value,
                  GError     **error)
@@ -159,7 +141,7 @@ const McOptionKey mc_broker_authorize_option_keys[] = {
   { "handle_token", "s", 64, FALSE, mc_options_validate_token },
   { "www_authenticate", "s", MC_WWW_AUTHENTICATE_MAX_LENGTH, FALSE, NULL },
   { "scopes", "as", 0, FALSE, validate_scopes },
-  { "timeout", "u", 0, FALSE, validate_authorize_timeout },
+  { "timeout", "u", 0, FALSE, validate_timeout },
 };
 
 const McOptionKey mc_broker_get_token_option_keys[] = {
