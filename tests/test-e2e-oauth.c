@@ -74,6 +74,13 @@ find_node (void)
   return node;
 }
 
+/* Node.js 18 (Debian 12's) lacks a global the SDK uses; see the file. */
+static char *
+webcrypto_shim_path (void)
+{
+  return g_build_filename (npm_dir (), "node18-webcrypto.cjs", NULL);
+}
+
 static char *
 sdk_example_path (void)
 {
@@ -189,6 +196,7 @@ sdk_server_try_start (McTestEnv *env)
   g_autoptr(GError) error = NULL;
   g_autofree char *node = find_node ();
   g_autofree char *example = sdk_example_path ();
+  g_autofree char *shim = webcrypto_shim_path ();
   g_autofree char *mcp_port = NULL;
   g_autofree char *auth_port = NULL;
 
@@ -206,7 +214,7 @@ sdk_server_try_start (McTestEnv *env)
   g_subprocess_launcher_setenv (launcher, "MCP_PORT", mcp_port, TRUE);
   g_subprocess_launcher_setenv (launcher, "MCP_AUTH_PORT", auth_port, TRUE);
   g_subprocess_launcher_set_cwd (launcher, npm_dir ());
-  server->process = g_subprocess_launcher_spawn (launcher, &error, node, example, "--oauth", NULL);
+  server->process = g_subprocess_launcher_spawn (launcher, &error, node, "--require", shim, example, "--oauth", NULL);
   g_assert_no_error (error);
   server->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
   read_next_line (server);
@@ -322,12 +330,13 @@ list_tools (McTestEnv  *env,
   g_autoptr(GError) error = NULL;
   g_autofree char *node_path = find_node ();
   g_autofree char *script = g_build_filename (npm_dir (), "list-tools.mjs", NULL);
+  g_autofree char *shim = webcrypto_shim_path ();
   g_autofree char *input = g_strconcat (token, "\n", NULL);
   NodeRun run = { FALSE, 0, NULL, NULL };
 
   launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                             G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  node = g_subprocess_launcher_spawn (launcher, &error, node_path, script, server->resource, NULL);
+  node = g_subprocess_launcher_spawn (launcher, &error, node_path, "--require", shim, script, server->resource, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (node, input, NULL, on_node_done, &run);
   mc_test_wait_until (node_done, &run, "the SDK client to list the tools");
