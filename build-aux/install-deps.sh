@@ -16,11 +16,27 @@ build_packages="
 # drives the dialog with XTEST key presses; clang builds the sanitizer
 # suite and the fuzzers, and llvm-symbolizer names the frames leak
 # suppressions match; the token store is tested against a real
-# gnome-keyring, and secret-tool is how docs/storage.md inspects it.
+# gnome-keyring, and secret-tool is how docs/storage.md inspects it; the
+# sign-ins against real peers run in headless Chromium too.
 test_packages="
   dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev llvm
-  gnome-keyring libsecret-tools
+  gnome-keyring libsecret-tools chromium
 "
+
+# Those sign-ins run the MCP SDK's example servers with Node.js (>= 18), and
+# npm installs them (tests/npm). A Node.js installed some other way, such
+# as NodeSource's (which brings its own npm), is kept: Debian's packages
+# are added only for a command that is missing or too old.
+node_major () {
+  node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0
+}
+node_packages=""
+if ! command -v node >/dev/null 2>&1 || [ "$(node_major)" -lt 18 ]; then
+  node_packages="nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  node_packages="$node_packages npm"
+fi
 
 # The benchmarks measure xdg-desktop-portal beside the daemon, and watch
 # for the dialog's window with XCB.
@@ -30,7 +46,7 @@ bench_packages="
 
 packages=$build_packages
 case "${1:-}" in
-  test) packages="$packages $test_packages" ;;
+  test) packages="$packages $test_packages $node_packages" ;;
   bench) packages="$packages $bench_packages" ;;
   *) ;;
 esac
@@ -42,7 +58,17 @@ for package in $packages; do
   fi
 done
 
+# Debian's nodejs is 18 on bookworm; an older node that is not Debian's
+# stays as it was, and the tests cannot use it.
+check_node () {
+  if [ "${1:-}" = test ] && [ "$(node_major)" -lt 18 ]; then
+    echo "install-deps: the tests need Node.js 18 or later; $(command -v node || echo node) is $(node --version 2>/dev/null || echo missing)" >&2
+    exit 1
+  fi
+}
+
 if [ -z "$missing" ]; then
+  check_node "${1:-}"
   exit 0
 fi
 
@@ -59,3 +85,4 @@ echo "install-deps: installing$missing"
 $as_root apt-get update -q
 # shellcheck disable=SC2086 # word splitting of the package list is intended
 DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -q --no-install-recommends $missing
+check_node "${1:-}"

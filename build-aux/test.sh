@@ -15,6 +15,15 @@ set -eu
 cd "$(dirname "$0")/.."
 build-aux/install-deps.sh test
 
+# The end-to-end suite signs in against real peers from npm: the MCP SDK's
+# example server and authorization server (tests/npm, see tests/README.md).
+# npm ci installs exactly what package-lock.json pins, into
+# tests/npm/node_modules (ignored by git), for both builds; from npm's cache
+# when it has them. None of these packages needs an install script, so none
+# is run.
+echo "== npm ci in tests/npm =="
+(cd tests/npm && npm ci --prefer-offline --ignore-scripts --no-audit --no-fund)
+
 # run_suite BUILD_DIR COMPILER "MESON TEST ARGS" [MESON SETUP ARGS…]
 run_suite () {
   build_dir=$1

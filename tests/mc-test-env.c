@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -158,18 +159,36 @@ mc_test_env_setenv (McTestEnv  *env,
 
   if (env->connection != NULL)
     {
-      g_autoptr(GVariant) reply = NULL;
-      g_autoptr(GError) error = NULL;
-      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
-
       g_assert_nonnull (value);
-      g_variant_builder_add (&builder, "{ss}", variable, value);
-      reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                           "org.freedesktop.DBus", "UpdateActivationEnvironment",
-                                           g_variant_new ("(@a{ss})", g_variant_builder_end (&builder)),
-                                           NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-      g_assert_no_error (error);
+      mc_test_env_set_activation_env (env, variable, value);
     }
+}
+
+/**
+ * mc_test_env_set_activation_env:
+ * @env: a #McTestEnv whose bus runs
+ * @variable: an environment variable
+ * @value: its value
+ *
+ * Sets @variable for the services the bus activates from now on (the
+ * daemon, and what it starts), and for nothing else the test starts.
+ */
+void
+mc_test_env_set_activation_env (McTestEnv  *env,
+                                const char *variable,
+                                const char *value)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+
+  g_assert_nonnull (env->connection);
+  g_variant_builder_add (&builder, "{ss}", variable, value);
+  reply = g_dbus_connection_call_sync (env->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "UpdateActivationEnvironment",
+                                       g_variant_new ("(@a{ss})", g_variant_builder_end (&builder)),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
 }
 
 static void
@@ -198,26 +217,47 @@ mc_test_env_new_launcher (McTestEnv        *env,
   return launcher;
 }
 
-static void
-register_test_browser (McTestEnv *env)
+/**
+ * mc_test_env_register_browser:
+ * @env: a #McTestEnv
+ * @desktop_id: the desktop file's name, `NAME.desktop`
+ * @exec: its Exec line, with `%u` where the URL goes
+ *
+ * Makes a program the default web browser of the test's session, the way a
+ * desktop does: GIO reads the default handler for the scheme from
+ * mimeapps.list and runs the desktop file's Exec line.  Replaces whatever
+ * browser was registered before.
+ */
+void
+mc_test_env_register_browser (McTestEnv  *env,
+                              const char *desktop_id,
+                              const char *exec)
 {
-  g_autofree char *desktop_path = g_build_filename (env->dir, "data", "applications", "mc-test-browser.desktop", NULL);
+  g_autofree char *desktop_path = g_build_filename (env->dir, "data", "applications", desktop_id, NULL);
   g_autofree char *mimeapps_path = g_build_filename (env->dir, "config", "mimeapps.list", NULL);
   g_autofree char *desktop = NULL;
+  g_autofree char *mimeapps = NULL;
 
-  /* The same path a desktop takes: GIO reads the default handler for the
-   * scheme from mimeapps.list and runs the desktop file's Exec line. */
   desktop = g_strdup_printf ("[Desktop Entry]\n"
                              "Type=Application\n"
                              "Name=Test Browser\n"
-                             "Exec=%s %%u\n"
+                             "Exec=%s\n"
                              "MimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
-                             mc_test_build_path ("MC_TEST_BROWSER"));
+                             exec);
   write_file (desktop_path, desktop);
-  write_file (mimeapps_path,
-              "[Default Applications]\n"
-              "x-scheme-handler/https=mc-test-browser.desktop\n"
-              "x-scheme-handler/http=mc-test-browser.desktop\n");
+  mimeapps = g_strdup_printf ("[Default Applications]\n"
+                              "x-scheme-handler/https=%s\n"
+                              "x-scheme-handler/http=%s\n",
+                              desktop_id, desktop_id);
+  write_file (mimeapps_path, mimeapps);
+}
+
+static void
+register_test_browser (McTestEnv *env)
+{
+  g_autofree char *exec = g_strdup_printf ("%s %%u", mc_test_build_path ("MC_TEST_BROWSER"));
+
+  mc_test_env_register_browser (env, "mc-test-browser.desktop", exec);
 }
 
 static void
@@ -254,6 +294,13 @@ start_bus (McTestEnv *env)
 
   /* Activated services inherit the bus's environment: the test's. */
   launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* ...and its stderr, where the daemon logs. */
+  if (env->flags & MC_TEST_ENV_BUS_LOG)
+    {
+      g_autofree char *log_path = g_build_filename (env->dir, "bus.log", NULL);
+
+      g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+    }
   env->bus = g_subprocess_launcher_spawn (launcher, &error,
                                           "dbus-daemon", "--nofork", "--print-address=1",
                                           "--config-file", config_path, NULL);
@@ -426,6 +473,69 @@ process_gone (gpointer user_data)
       return TRUE;
     return strstr (stat, ") Z ") != NULL;
   }
+}
+
+/**
+ * mc_test_process_gone:
+ * @pid: a process id
+ *
+ * Returns: whether no process @pid runs code any more (a zombie counts as
+ *   gone: it waits only for its parent)
+ */
+gboolean
+mc_test_process_gone (int pid)
+{
+  return process_gone (GINT_TO_POINTER (pid));
+}
+
+/* Whether a process of the group still runs code. */
+static gboolean
+group_gone (gpointer user_data)
+{
+  int pgid = GPOINTER_TO_INT (user_data);
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name = NULL;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *stat_path = NULL;
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *after_comm = NULL;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      stat_path = g_build_filename ("/proc", name, "stat", NULL);
+      if (!g_file_get_contents (stat_path, &stat, NULL, NULL))
+        continue;
+      /* "PID (COMM) STATE PPID PGRP …"; COMM may hold spaces and parentheses. */
+      after_comm = strrchr (stat, ')');
+      if (after_comm == NULL)
+        continue;
+      fields = g_strsplit (after_comm + 2, " ", 4);
+      if (g_strv_length (fields) < 3)
+        continue;
+      if (atoi (fields[2]) == pgid && !g_str_equal (fields[0], "Z"))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * mc_test_kill_process_group:
+ * @pgid: a process group id (the pid of its leader)
+ *
+ * Kills every process of the group, by its id, and waits until none runs
+ * code any more.  For programs that start helpers of their own (a browser
+ * and its renderers) and that a test started in a group of their own.
+ */
+void
+mc_test_kill_process_group (int pgid)
+{
+  g_assert_cmpint (pgid, >, 1);
+  if (kill (-pgid, SIGKILL) != 0)
+    g_assert_cmpint (errno, ==, ESRCH);
+  mc_test_wait_until (group_gone, GINT_TO_POINTER (pgid), "a process group to exit");
 }
 
 static void
@@ -1182,6 +1292,41 @@ mc_test_env_list_secret_items (McTestEnv  *env,
   add_items (env, items, locked, TRUE);
 
   return items;
+}
+
+/**
+ * mc_test_env_get_secret:
+ * @env: a #McTestEnv with a keyring
+ * @item_path: an item, as mc_test_env_list_secret_items() lists it
+ *
+ * Reads an item's secret from the Secret Service itself, in a "plain"
+ * session (the bus is the test's own; nothing to encrypt against).
+ *
+ * Returns: (transfer full): the secret, as text
+ */
+char *
+mc_test_env_get_secret (McTestEnv  *env,
+                        const char *item_path)
+{
+  g_autoptr(GVariant) opened = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) closed = NULL;
+  g_autoptr(GVariant) value = NULL;
+  const char *session = NULL;
+  gsize length = 0;
+  const char *data = NULL;
+
+  opened = call_secrets (env, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service", "OpenSession",
+                         g_variant_new ("(sv)", "plain", g_variant_new_string ("")), G_VARIANT_TYPE ("(vo)"));
+  g_variant_get (opened, "(v&o)", NULL, &session);
+
+  reply = call_secrets (env, item_path, "org.freedesktop.Secret.Item", "GetSecret",
+                        g_variant_new ("(o)", session), G_VARIANT_TYPE ("((oayays))"));
+  g_variant_get (reply, "((o@ay@ays))", NULL, NULL, &value, NULL);
+  data = g_variant_get_fixed_array (value, &length, 1);
+
+  closed = call_secrets (env, session, "org.freedesktop.Secret.Session", "Close", NULL, NULL);
+  return g_strndup (data, length);
 }
 
 static gboolean

@@ -25,6 +25,10 @@ typedef enum
   /* Start a real gnome-keyring (secrets only) on the test bus, with its
    * login keyring created and unlocked. */
   MC_TEST_ENV_KEYRING = 1 << 3,
+  /* Send the stderr of the bus and of what it activates (the daemon's log)
+   * to bus.log in the test's directory, where mc_test_env_find_in_files()
+   * reads it, rather than to the test's own stderr. */
+  MC_TEST_ENV_BUS_LOG = 1 << 4,
 } McTestEnvFlags;
 
 /* The login keyring's password in every test. */
@@ -77,6 +81,9 @@ void             mc_test_env_free                (McTestEnv       *env);
 void             mc_test_env_setenv              (McTestEnv       *env,
                                                   const char      *variable,
                                                   const char      *value);
+void             mc_test_env_set_activation_env  (McTestEnv       *env,
+                                                  const char      *variable,
+                                                  const char      *value);
 GSubprocessLauncher *mc_test_env_new_launcher    (McTestEnv       *env,
                                                   GSubprocessFlags flags);
 void             mc_test_env_start_daemon        (McTestEnv       *env);
@@ -105,6 +112,9 @@ GSubprocess     *mc_test_env_spawn_in_flatpak    (McTestEnv       *env,
                                                   GError         **error,
                                                   const char      *first_arg,
                                                   ...) G_GNUC_NULL_TERMINATED;
+void             mc_test_env_register_browser    (McTestEnv       *env,
+                                                  const char      *desktop_id,
+                                                  const char      *exec);
 char            *mc_test_env_write_desktop_file  (McTestEnv       *env,
                                                   const char      *app_id,
                                                   const char      *name);
@@ -120,8 +130,12 @@ void             mc_test_env_stop_keyring        (McTestEnv       *env);
 void             mc_test_env_lock_keyring        (McTestEnv       *env);
 GPtrArray       *mc_test_env_list_secret_items   (McTestEnv       *env,
                                                   const char      *schema);
+char            *mc_test_env_get_secret          (McTestEnv       *env,
+                                                  const char      *item_path);
 GPtrArray       *mc_test_env_find_in_files       (McTestEnv       *env,
                                                   const char      *needle);
+gboolean         mc_test_process_gone            (int              pid);
+void             mc_test_kill_process_group      (int              pgid);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestEnv, mc_test_env_free)
 

@@ -9,7 +9,9 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 
 #include "mc-test-env.h"
 
@@ -32,6 +34,12 @@ static gboolean
 daemon_running (McTestEnv *env)
 {
   return mc_test_env_get_daemon_pid (env) != 0;
+}
+
+static gboolean
+process_is_gone (gpointer user_data)
+{
+  return mc_test_process_gone (GPOINTER_TO_INT (user_data));
 }
 
 static void
@@ -350,6 +358,57 @@ test_no_browser_cancels (void)
   g_assert_nonnull (json_object_get_string_member (failed, "reason"));
 }
 
+static gboolean
+lingering_browser_started (gpointer user_data)
+{
+  return g_file_test (user_data, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_browser_keeps_running (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_ACTIVATION);
+  g_autofree char *script_path = g_build_filename (env->dir, "lingering-browser.sh", NULL);
+  g_autofree char *pid_path = g_build_filename (env->dir, "lingering-browser.pid", NULL);
+  g_autofree char *q_pid_path = g_shell_quote (pid_path);
+  g_autofree char *script = NULL;
+  g_autofree char *exec = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *pid_text = NULL;
+  g_autoptr(GError) error = NULL;
+  int pid = 0;
+
+  /* A browser that was not running stays running after it opened the
+   * page, with the descriptors GIO gave it.  The answer must not wait for
+   * it to quit.  (sleep stands in for the browser's life: it is what is
+   * waited on if the bug is back, never what the test waits for.) */
+  script = g_strdup_printf ("#!/bin/sh\n"
+                            "%s \"$1\"\n"
+                            "echo $$ > %s.part && mv %s.part %s\n"
+                            "exec sleep 120\n",
+                            mc_test_build_path ("MC_TEST_BROWSER"), q_pid_path, q_pid_path, q_pid_path);
+  g_file_set_contents (script_path, script, -1, &error);
+  g_assert_no_error (error);
+  g_assert_no_errno (g_chmod (script_path, 0700));
+  exec = g_strdup_printf ("%s %%u", script_path);
+  mc_test_env_register_browser (env, "mc-lingering-browser.desktop", exec);
+
+  mc_test_env_set_script (env, "open\n");
+  g_assert_cmpint (mc_test_env_run_cli (env, &out, NULL, "elicit", "--server-name", "Example",
+                                        "--url", ELICIT_URL, NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "accept\n");
+
+  /* Still running: not ours to wait for, so stopped by its pid. */
+  mc_test_wait_until (lingering_browser_started, pid_path, "the browser to write its pid");
+  g_file_get_contents (pid_path, &pid_text, NULL, &error);
+  g_assert_no_error (error);
+  pid = atoi (pid_text);
+  g_assert_cmpint (pid, >, 1);
+  g_assert_false (mc_test_process_gone (pid));
+  g_assert_no_errno (kill (pid, SIGKILL));
+  mc_test_wait_until (process_is_gone, GINT_TO_POINTER (pid), "the browser to exit");
+}
+
 static void
 test_elicit_when_broker_crashes (void)
 {
@@ -390,6 +449,7 @@ main (int   argc,
   g_test_add_func ("/e2e/flatpak-caller-always-allow", test_flatpak_caller_always_allow);
   g_test_add_func ("/e2e/unverified-never-remembered", test_unverified_caller_never_remembered);
   g_test_add_func ("/e2e/no-browser-cancels", test_no_browser_cancels);
+  g_test_add_func ("/e2e/browser-keeps-running", test_browser_keeps_running);
   g_test_add_func ("/e2e/broker-crash", test_elicit_when_broker_crashes);
 
   return g_test_run ();

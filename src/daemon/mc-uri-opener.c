@@ -4,8 +4,10 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "mc-error.h"
 #include "mc-uri-opener.h"
@@ -122,6 +124,38 @@ read_uri_from_stdin (void)
   return g_steal_pointer (&buffer);
 }
 
+/* The daemon reads this child's stderr to its end, and only then takes the
+ * browser as started.  Whatever GIO launches inherits the descriptors 0 to
+ * 2, so a browser that was not running yet, and keeps running, would hold
+ * that pipe open until it quits: the daemon would wait that long (for a
+ * sign-in, until it times out).  So the pipe moves to a close-on-exec
+ * descriptor for the child's own report, and what is launched gets
+ * /dev/null, as it does for stdout.  Returns the stream to report on. */
+static FILE *
+detach_report_pipe (void)
+{
+  int report_fd = fcntl (STDERR_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+  int null_fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+  FILE *report = NULL;
+
+  if (report_fd >= 0 && null_fd >= 0 && dup2 (null_fd, STDERR_FILENO) >= 0)
+    report = fdopen (report_fd, "w");
+
+  if (null_fd >= 0)
+    close (null_fd);
+  if (report != NULL)
+    return report;
+
+  /* Out of descriptors or memory: report on the pipe as before, and put up
+   * with the wait. */
+  if (report_fd >= 0)
+    {
+      dup2 (report_fd, STDERR_FILENO);
+      close (report_fd);
+    }
+  return stderr;
+}
+
 /**
  * mc_uri_opener_run_child:
  *
@@ -136,6 +170,7 @@ mc_uri_opener_run_child (void)
   g_autofree char *uri = read_uri_from_stdin ();
   g_autoptr(McUrlVerdict) verdict = NULL;
   g_autoptr(GError) error = NULL;
+  FILE *report = NULL;
 
   if (uri == NULL)
     {
@@ -152,11 +187,14 @@ mc_uri_opener_run_child (void)
       return EXIT_FAILURE;
     }
 
+  report = detach_report_pipe ();
   if (!g_app_info_launch_default_for_uri (uri, NULL, &error))
     {
-      fprintf (stderr, "%s\n", error->message);
+      fprintf (report, "%s\n", error->message);
+      fclose (report);
       return EXIT_FAILURE;
     }
 
+  fclose (report);
   return EXIT_SUCCESS;
 }
