@@ -25,6 +25,11 @@ typedef enum
   /* Start a real gnome-keyring (secrets only) on the test bus, with its
    * login keyring created and unlocked. */
   MC_TEST_ENV_KEYRING = 1 << 3,
+  /* The daemon's stdout and stderr (its whole log, and its children's)
+   * go to daemon.log in the test's directory instead of the test's
+   * output, where mc_test_env_read_daemon_log() and
+   * mc_test_env_find_in_files() see them. */
+  MC_TEST_ENV_DAEMON_LOG = 1 << 4,
 } McTestEnvFlags;
 
 /* The login keyring's password in every test. */
@@ -80,8 +85,10 @@ void             mc_test_env_setenv              (McTestEnv       *env,
 GSubprocessLauncher *mc_test_env_new_launcher    (McTestEnv       *env,
                                                   GSubprocessFlags flags);
 void             mc_test_env_start_daemon        (McTestEnv       *env);
+void             mc_test_env_stop_daemon         (McTestEnv       *env);
 void             mc_test_env_wait_for_daemon     (McTestEnv       *env);
 guint32          mc_test_env_get_daemon_pid      (McTestEnv       *env);
+char            *mc_test_env_read_daemon_log     (McTestEnv       *env);
 GDBusConnection *mc_test_env_connect             (McTestEnv       *env);
 void             mc_test_env_set_script          (McTestEnv       *env,
                                                   const char      *answers);
@@ -118,8 +125,11 @@ void             mc_test_env_start_keyring       (McTestEnv       *env,
                                                   gboolean         unlock);
 void             mc_test_env_stop_keyring        (McTestEnv       *env);
 void             mc_test_env_lock_keyring        (McTestEnv       *env);
+void             mc_test_env_tolerate_libsecret_unlock_leaks (McTestEnv *env);
 GPtrArray       *mc_test_env_list_secret_items   (McTestEnv       *env,
                                                   const char      *schema);
+char            *mc_test_env_dup_secret          (McTestEnv       *env,
+                                                  const char      *item_path);
 GPtrArray       *mc_test_env_find_in_files       (McTestEnv       *env,
                                                   const char      *needle);
 
