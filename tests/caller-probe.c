@@ -5,7 +5,18 @@
 /* A bus peer for tests: connects to the bus at argv[1], prints its unique
  * name on stdout, and stays connected until its stdin is closed, so the
  * test decides when it leaves. It may run inside a sandbox (bwrap), so it
- * needs nothing but the bus socket and its own libraries. */
+ * needs nothing but the bus socket and its own libraries.
+ *
+ * With a command after the address it is instead one caller of the
+ * broker's grant methods, for the tests of whose grant is whose; it makes
+ * the call, prints one line and exits 0 whatever the broker answered:
+ *
+ *   caller-probe ADDRESS get-token URL     → "token" or "error NAME"
+ *   caller-probe ADDRESS list-grants       → "grants N" or "error NAME"
+ *   caller-probe ADDRESS revoke-grant ID   → "revoked" or "error NAME"
+ *
+ * The token itself is never printed: the test only needs to know whether
+ * this caller got one. */
 
 #include "config.h"
 
@@ -15,6 +26,67 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#define BROKER_PATH "/io/github/mcp_consent/Broker"
+#define BROKER_IFACE "io.github.mcp_consent.Broker1"
+
+static int
+usage (const char *program)
+{
+  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID]\n", program);
+  return 2;
+}
+
+/* One method call of the broker; prints its outcome. */
+static int
+call_broker (GDBusConnection  *connection,
+             const char       *command,
+             const char       *argument)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *method = NULL;
+  GVariant *parameters = NULL;
+
+  if (g_str_equal (command, "get-token") && argument != NULL)
+    {
+      method = "GetToken";
+      parameters = g_variant_new ("(s@a{sv})", argument, g_variant_new ("a{sv}", NULL));
+    }
+  else if (g_str_equal (command, "list-grants") && argument == NULL)
+    {
+      method = "ListGrants";
+    }
+  else if (g_str_equal (command, "revoke-grant") && argument != NULL)
+    {
+      method = "RevokeGrant";
+      parameters = g_variant_new ("(s)", argument);
+    }
+  else
+    return -1;
+
+  reply = g_dbus_connection_call_sync (connection, BUS_NAME, BROKER_PATH, BROKER_IFACE, method, parameters,
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    {
+      g_autofree char *name = g_dbus_error_get_remote_error (error);
+
+      printf ("error %s\n", name != NULL ? name : error->message);
+    }
+  else if (g_str_equal (method, "GetToken"))
+    printf ("token\n");
+  else if (g_str_equal (method, "ListGrants"))
+    {
+      g_autoptr(GVariant) grants = g_variant_get_child_value (reply, 0);
+
+      printf ("grants %" G_GSIZE_FORMAT "\n", g_variant_n_children (grants));
+    }
+  else
+    printf ("revoked\n");
+
+  fflush (stdout);
+  return 0;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -22,11 +94,8 @@ main (int   argc,
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (argc != 2)
-    {
-      g_printerr ("Usage: %s BUS-ADDRESS\n", argv[0]);
-      return 2;
-    }
+  if (argc < 2 || argc > 4)
+    return usage (argv[0]);
 
   connection = g_dbus_connection_new_for_address_sync (argv[1],
                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
@@ -36,6 +105,13 @@ main (int   argc,
     {
       g_printerr ("caller-probe: %s\n", error->message);
       return 1;
+    }
+
+  if (argc > 2)
+    {
+      int status = call_broker (connection, argv[2], argc > 3 ? argv[3] : NULL);
+
+      return status >= 0 ? status : usage (argv[0]);
     }
 
   printf ("%s\n", g_dbus_connection_get_unique_name (connection));

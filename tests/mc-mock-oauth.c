@@ -1144,12 +1144,14 @@ refresh (McMockOAuth        *self,
       return;
     }
 
-  scope = g_strdup (wanted_scope != NULL ? wanted_scope : grant->scope);
+  /* A server that escalates does so on refresh as well: the broker must
+   * not believe it there either. */
+  scope = scope_with_extra (wanted_scope != NULL ? wanted_scope : grant->scope, self->config.extra_scope);
   resource = g_strdup (grant->resource);
   access_token = issue_access_token (self, client->client_id, scope, resource);
   if (self->config.rotate_refresh_tokens)
     {
-      g_autofree char *grant_scope = g_strdup (grant->scope);
+      g_autofree char *grant_scope = scope_with_extra (grant->scope, self->config.extra_scope);
 
       /* The grant goes with the old token; keep what it held first. */
       g_hash_table_add (self->rotated_refresh_tokens, g_strdup (old_token));

@@ -216,7 +216,8 @@ typedef enum
  * @rotate_refresh_tokens: each refresh issues a new refresh token and
  *   invalidates the one used; otherwise the response has none and the old
  *   one stays valid
- * @extra_scope: (nullable): a scope granted beyond what was asked
+ * @extra_scope: (nullable): a scope granted beyond what was asked, by code
+ *   exchanges and refreshes alike
  * @omit_scope: leave "scope" out of token responses
  * @challenge_scope: (nullable): the scope of 401 challenges from /mcp
  * @required_scope: (nullable): scopes /mcp requires (space-separated):

@@ -29,6 +29,11 @@ typedef enum
    * to bus.log in the test's directory, where mc_test_env_find_in_files()
    * reads it, rather than to the test's own stderr. */
   MC_TEST_ENV_BUS_LOG = 1 << 4,
+  /* The daemon's stdout and stderr (its whole log, and its children's)
+   * go to daemon.log in the test's directory instead of the test's
+   * output, where mc_test_env_read_daemon_log() and
+   * mc_test_env_find_in_files() see them. */
+  MC_TEST_ENV_DAEMON_LOG = 1 << 5,
 } McTestEnvFlags;
 
 /* The login keyring's password in every test. */
@@ -87,8 +92,10 @@ void             mc_test_env_set_activation_env  (McTestEnv       *env,
 GSubprocessLauncher *mc_test_env_new_launcher    (McTestEnv       *env,
                                                   GSubprocessFlags flags);
 void             mc_test_env_start_daemon        (McTestEnv       *env);
+void             mc_test_env_stop_daemon         (McTestEnv       *env);
 void             mc_test_env_wait_for_daemon     (McTestEnv       *env);
 guint32          mc_test_env_get_daemon_pid      (McTestEnv       *env);
+char            *mc_test_env_read_daemon_log     (McTestEnv       *env);
 GDBusConnection *mc_test_env_connect             (McTestEnv       *env);
 void             mc_test_env_set_script          (McTestEnv       *env,
                                                   const char      *answers);
@@ -128,9 +135,10 @@ void             mc_test_env_start_keyring       (McTestEnv       *env,
                                                   gboolean         unlock);
 void             mc_test_env_stop_keyring        (McTestEnv       *env);
 void             mc_test_env_lock_keyring        (McTestEnv       *env);
+void             mc_test_env_tolerate_libsecret_unlock_leaks (McTestEnv *env);
 GPtrArray       *mc_test_env_list_secret_items   (McTestEnv       *env,
                                                   const char      *schema);
-char            *mc_test_env_get_secret          (McTestEnv       *env,
+char            *mc_test_env_dup_secret          (McTestEnv       *env,
                                                   const char      *item_path);
 GPtrArray       *mc_test_env_find_in_files       (McTestEnv       *env,
                                                   const char      *needle);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "mc-error.h"
 #include "mc-test-oauth.h"
 
 /**
@@ -21,6 +22,10 @@ mc_test_oauth_new (const McMockOAuthOptions *options,
 {
   McTestOAuth *self = g_new0 (McTestOAuth, 1);
   g_autofree char *timeout = g_strdup_printf ("%d", MC_TEST_OAUTH_HTTP_TIMEOUT);
+
+  /* Registers the D-Bus names of McError, so that the daemon's errors come
+   * back to the test as McError codes. */
+  (void) MC_ERROR;
 
   self->mock = mc_mock_oauth_new (options);
   self->env = mc_test_env_new (flags | MC_TEST_ENV_KEYRING);

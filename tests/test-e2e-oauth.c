@@ -440,7 +440,7 @@ assert_token_in_keyring_only (McTestEnv  *env,
       g_assert_cmpstr (g_hash_table_lookup (item->attributes, "kind"), ==, "access");
       g_assert_cmpstr (g_hash_table_lookup (item->attributes, "app"), ==, "host");
       g_assert_false (item->locked);
-      secret = mc_test_env_get_secret (env, item->path);
+      secret = mc_test_env_dup_secret (env, item->path);
       g_assert_cmpstr (secret, ==, token);
       access_items++;
     }

@@ -1345,6 +1345,8 @@ test_token_response_knobs (void)
   g_autoptr(Response) escalated = NULL;
   g_autoptr(Response) silent = NULL;
   g_autoptr(Response) refreshed = NULL;
+  g_autoptr(Response) honest = NULL;
+  g_autoptr(Response) late = NULL;
   g_autoptr(Response) resource = NULL;
 
   mc_mock_oauth_options_init (&options);
@@ -1377,6 +1379,17 @@ test_token_response_knobs (void)
   g_assert_cmpstr (json_string (escalated, "scope"), ==, "mcp:basic admin");
   refreshed = refresh (mock, "public", json_string (escalated, "refresh_token"));
   g_assert_cmpstr (json_string (refreshed, "scope"), ==, "mcp:basic admin");
+
+  /* A grant made before the server escalated gets the extra scope when
+   * it is refreshed. */
+  options.extra_scope = NULL;
+  mc_mock_oauth_reconfigure (mock, &options);
+  honest = authorize_and_exchange (mock, "mcp:basic");
+  g_assert_cmpstr (json_string (honest, "scope"), ==, "mcp:basic");
+  options.extra_scope = "admin";
+  mc_mock_oauth_reconfigure (mock, &options);
+  late = refresh (mock, "public", json_string (honest, "refresh_token"));
+  g_assert_cmpstr (json_string (late, "scope"), ==, "mcp:basic admin");
 
   options.extra_scope = NULL;
   options.omit_scope = TRUE;

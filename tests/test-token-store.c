@@ -337,24 +337,6 @@ test_client_secret (void)
   g_assert_cmpint (clear (env, "", CLIENT, ""), ==, 1);
 }
 
-/* libsecret 0.20.5 leaks on its unlock paths, which every operation on a
- * locked keyring takes: an empty GPtrArray for each Lock or Unlock that
- * answers with a prompt (on_xlock_called(), fixed in 0.21.2 by
- * "secret-paths: Fix memleak when unlocking a path"), and D-Bus replies
- * of the prompt and create paths, allocated in GDBus's worker thread with
- * no frame of libsecret's to suppress them by.  The tests with a locked
- * keyring run token-store-probe without leak detection; AddressSanitizer's
- * other checks stay on, and every unlocked path runs with leak detection. */
-static void
-tolerate_libsecret_unlock_leaks (McTestEnv *env)
-{
-  g_autofree char *log_path = g_build_filename (env->dir, "sanitizer", NULL);
-  g_autofree char *options = g_strdup_printf ("detect_leaks=0:log_path=%s", log_path);
-
-  mc_test_env_setenv (env, "ASAN_OPTIONS", options);
-  mc_test_env_setenv (env, "LSAN_OPTIONS", options);
-}
-
 static void
 test_locked (void)
 {
@@ -366,7 +348,7 @@ test_locked (void)
   store (env, "access", RESOURCE, CLIENT, APP, access);
   store (env, "refresh", RESOURCE, CLIENT, APP, access);
   mc_test_env_lock_keyring (env);
-  tolerate_libsecret_unlock_leaks (env);
+  mc_test_env_tolerate_libsecret_unlock_leaks (env);
 
   /* libsecret answers "no such item" here; the store tells locked. */
   outcome = try_lookup (env, "access", RESOURCE, CLIENT, APP);
@@ -405,7 +387,7 @@ test_locked_at_start (void)
    * no items of a collection locked since it started. */
   mc_test_env_stop_keyring (env);
   mc_test_env_start_keyring (env, FALSE);
-  tolerate_libsecret_unlock_leaks (env);
+  mc_test_env_tolerate_libsecret_unlock_leaks (env);
   items = mc_test_env_list_secret_items (env, SCHEMA);
   g_assert_cmpuint (items->len, ==, 0);
 
@@ -436,7 +418,7 @@ test_no_default_keyring (void)
   /* A fresh gnome-keyring that was never unlocked has no login keyring,
    * and needs a prompt to create one. */
   mc_test_env_start_keyring (env, FALSE);
-  tolerate_libsecret_unlock_leaks (env);
+  mc_test_env_tolerate_libsecret_unlock_leaks (env);
 
   outcome = try_store (env, "a-token");
   assert_mc_error (outcome, MC_ERROR_KEYRING_UNAVAILABLE,
