@@ -153,7 +153,6 @@ mc_request_new (GDBusConnection *connection,
                 const char      *sender,
                 const char      *handle_token)
 {
-  static guint counter;
   McRequest *self = NULL;
   g_autofree char *escaped_sender = NULL;
 
@@ -163,10 +162,13 @@ mc_request_new (GDBusConnection *connection,
   self = g_object_new (MC_TYPE_REQUEST, NULL);
   self->connection = g_object_ref (connection);
   self->sender = g_strdup (sender);
+  /* Made-up tokens are random, not counted: a client that stays on the
+   * bus while the daemon restarts must not get a path it already waits
+   * on for an older request. */
   if (handle_token != NULL)
     self->token = g_strdup (handle_token);
   else
-    self->token = g_strdup_printf ("mc%u", ++counter);
+    self->token = g_strdup_printf ("mc%08x%08x", g_random_int (), g_random_int ());
 
   escaped_sender = escape_sender (sender);
   self->path = g_strconcat (MC_REQUEST_PATH_PREFIX, escaped_sender, "/", self->token, NULL);
