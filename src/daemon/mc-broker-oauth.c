@@ -470,7 +470,11 @@ mc_broker_handle_authorize (McDbusBroker1         *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
+  /* The canonical form does not judge the scheme: plain http to another
+   * host would only fail later, in discovery, as the server's fault. */
   resource = mc_oauth_canonical_resource (resource_url, &error);
+  if (resource != NULL && !mc_oauth_url_is_acceptable (resource, &error))
+    g_clear_pointer (&resource, g_free);
   if (resource == NULL)
     {
       g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
