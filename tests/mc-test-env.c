@@ -883,6 +883,45 @@ is_communicated (gpointer user_data)
   return ((Communicated *)user_data)->done;
 }
 
+static int
+run_cli_va (McTestEnv   *env,
+            const char  *input,
+            char       **out_stdout,
+            char       **out_stderr,
+            const char  *first_arg,
+            va_list      args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GSubprocess) cli = NULL;
+  g_autoptr(GError) error = NULL;
+  Communicated communicated = { FALSE, NULL, NULL };
+  GSubprocessFlags flags = G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE;
+
+  argv = cli_argv (env, first_arg, args);
+
+  /* Without input the CLI reads the test's own stdin, as it always did. */
+  if (input != NULL)
+    flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
+  launcher = mc_test_env_new_launcher (env, flags);
+  cli = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_utf8_async (cli, input, NULL, on_communicated, &communicated);
+  mc_test_wait_until (is_communicated, &communicated, "mcp-consent to finish");
+  mc_test_wait_subprocess (cli);
+
+  if (out_stdout != NULL)
+    *out_stdout = g_steal_pointer (&communicated.out);
+  if (out_stderr != NULL)
+    *out_stderr = g_steal_pointer (&communicated.err);
+  g_free (communicated.out);
+  g_free (communicated.err);
+
+  g_assert_true (g_subprocess_get_if_exited (cli));
+  return g_subprocess_get_exit_status (cli);
+}
+
 /**
  * mc_test_env_run_cli:
  * @env: a #McTestEnv
@@ -903,34 +942,46 @@ mc_test_env_run_cli (McTestEnv   *env,
                      const char  *first_arg,
                      ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = NULL;
-  g_autoptr(GSubprocess) cli = NULL;
-  g_autoptr(GError) error = NULL;
-  Communicated communicated = { FALSE, NULL, NULL };
   va_list args;
+  int status;
 
   va_start (args, first_arg);
-  argv = cli_argv (env, first_arg, args);
+  status = run_cli_va (env, NULL, out_stdout, out_stderr, first_arg, args);
   va_end (args);
+  return status;
+}
 
-  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  cli = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
-  g_assert_no_error (error);
+/**
+ * mc_test_env_run_cli_with_input:
+ * @env: a #McTestEnv
+ * @input: what the CLI reads on stdin, which is then closed
+ * @out_stdout: (out) (optional): what it printed on stdout
+ * @out_stderr: (out) (optional): what it printed on stderr
+ * @first_arg: the first argument
+ * @...: more arguments, %NULL-terminated
+ *
+ * Like mc_test_env_run_cli(), for commands that read standard input, such
+ * as `client set --client-secret-stdin`: secrets never go in argv.
+ *
+ * Returns: its exit status
+ */
+int
+mc_test_env_run_cli_with_input (McTestEnv   *env,
+                                const char  *input,
+                                char       **out_stdout,
+                                char       **out_stderr,
+                                const char  *first_arg,
+                                ...)
+{
+  va_list args;
+  int status;
 
-  g_subprocess_communicate_utf8_async (cli, NULL, NULL, on_communicated, &communicated);
-  mc_test_wait_until (is_communicated, &communicated, "mcp-consent to finish");
-  mc_test_wait_subprocess (cli);
+  g_return_val_if_fail (input != NULL, -1);
 
-  if (out_stdout != NULL)
-    *out_stdout = g_steal_pointer (&communicated.out);
-  if (out_stderr != NULL)
-    *out_stderr = g_steal_pointer (&communicated.err);
-  g_free (communicated.out);
-  g_free (communicated.err);
-
-  g_assert_true (g_subprocess_get_if_exited (cli));
-  return g_subprocess_get_exit_status (cli);
+  va_start (args, first_arg);
+  status = run_cli_va (env, input, out_stdout, out_stderr, first_arg, args);
+  va_end (args);
+  return status;
 }
 
 static void G_GNUC_NULL_TERMINATED

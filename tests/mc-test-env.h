@@ -113,6 +113,12 @@ int              mc_test_env_run_cli             (McTestEnv       *env,
                                                   char           **out_stderr,
                                                   const char      *first_arg,
                                                   ...) G_GNUC_NULL_TERMINATED;
+int              mc_test_env_run_cli_with_input  (McTestEnv       *env,
+                                                  const char      *input,
+                                                  char           **out_stdout,
+                                                  char           **out_stderr,
+                                                  const char      *first_arg,
+                                                  ...) G_GNUC_NULL_TERMINATED;
 GSubprocess     *mc_test_env_spawn_in_flatpak    (McTestEnv       *env,
                                                   const char      *app_id,
                                                   GSubprocessFlags flags,

@@ -217,27 +217,19 @@ on_browser_opened (McAuthFlow *flow,
   mc_broker_release_screen (self, prompt);
 }
 
-/* Only what the dialog offered can be allowed; the dialog is trusted, but
- * this costs nothing. */
+/* The scopes the dialog says the user left ticked, as it said them. Not
+ * filtered here: the flow refuses the whole answer if it holds a scope that
+ * was never offered, since dropping it would sign in with less than the
+ * dialog reported — or, with nothing left, with whatever the server grants
+ * by default, which nobody chose. */
 static GStrv
-allowed_scopes (McPrompt *prompt,
-                GVariant *results)
+ticked_scopes (GVariant *results)
 {
-  g_autoptr(GVariant) details = g_variant_ref_sink (mc_auth_flow_get_consent_details (mc_prompt_get_auth_flow (prompt)));
-  g_autofree const char **offered = NULL;
-  g_autofree const char **ticked = NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  GStrv ticked = NULL;
 
-  if (!g_variant_lookup (details, "scopes", "^a&s", &offered) ||
-      !g_variant_lookup (results, "scopes", "^a&s", &ticked))
-    return g_strv_builder_end (builder);
-
-  for (gsize i = 0; ticked[i] != NULL; i++)
-    {
-      if (g_strv_contains (offered, ticked[i]))
-        g_strv_builder_add (builder, ticked[i]);
-    }
-  return g_strv_builder_end (builder);
+  if (!g_variant_lookup (results, "scopes", "^as", &ticked))
+    ticked = g_new0 (char *, 1);
+  return ticked;
 }
 
 /**
@@ -274,7 +266,7 @@ mc_broker_authorize_answered (McBroker   *self,
       return;
     }
 
-  allowed = allowed_scopes (prompt, results);
+  allowed = ticked_scopes (results);
   allowed_text = mc_oauth_scope_join ((const char * const *)allowed);
   decision = g_strdup_printf ("allowed, with scopes “%s”", allowed_text);
   mc_broker_log_decision (prompt, decision);
@@ -470,7 +462,11 @@ mc_broker_handle_authorize (McDbusBroker1         *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
+  /* The canonical form does not judge the scheme: plain http to another
+   * host would only fail later, in discovery, as the server's fault. */
   resource = mc_oauth_canonical_resource (resource_url, &error);
+  if (resource != NULL && !mc_oauth_url_is_acceptable (resource, &error))
+    g_clear_pointer (&resource, g_free);
   if (resource == NULL)
     {
       g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
