@@ -1231,8 +1231,9 @@ test_scopes_subset (void)
   g_assert_cmpstrv (token_scopes, kept);
 }
 
-/* A dialog that answers with a scope it never offered is not believed:
- * the sign-in fails and nothing is kept. */
+/* A dialog that answers with a scope it never offered, or allows nothing
+ * of what it offered, is not believed: the sign-in fails and nothing is
+ * kept. */
 static void
 test_scopes_not_offered (void)
 {
@@ -1240,7 +1241,9 @@ test_scopes_not_offered (void)
   g_autoptr(McTestOAuth) fixture = NULL;
   g_autofree char *registrations = NULL;
   g_autofree char *browser = NULL;
-  const char *answers[] = { "open-scopes files:read files:admin", "open-scopes files:admin" };
+  /* The last: nothing allowed at all, which would get the server's
+   * default scopes. */
+  const char *answers[] = { "open-scopes files:read files:admin", "open-scopes files:admin", "open-scopes" };
 
   mc_mock_oauth_options_init (&options);
   options.scopes_supported = (const char * const[]) { "files:read", "files:write", NULL };

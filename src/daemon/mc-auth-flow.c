@@ -1421,6 +1421,15 @@ mc_auth_flow_sign_in_async (McAuthFlow          *self,
   self->requested_scopes = mc_oauth_scopes_union ((const char * const *)self->granted_scopes,
                                                   (const char * const *)allowed);
 
+  /* No scope parameter gets the server's default scopes: more than the
+   * user chose, when there was something to choose. The dialog never
+   * allows that; a broken one must not either. */
+  if (self->requested_scopes[0] == NULL && self->scopes_to_ask[0] != NULL)
+    {
+      fail_sign_in (task, MC_AUTH_ERROR_AUTHORIZATION, "The dialog allowed none of the scopes asked for");
+      return;
+    }
+
   mc_client_registry_load_config_async (self->clients, cancellable, on_config_loaded, task);
 }
 
