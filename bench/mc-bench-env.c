@@ -100,29 +100,41 @@ setup_xdg (McBenchEnv *env)
   mc_bench_env_setenv (env, "GIO_USE_VFS", NULL);
 }
 
-static void
-register_test_browser (McBenchEnv *env)
+/**
+ * mc_bench_env_register_browser:
+ * @env: a #McBenchEnv
+ * @desktop_id: the desktop file's name, such as `mc-follow-browser.desktop`
+ * @program: the browser's executable; it gets the URL as its one argument
+ *
+ * Makes @program the default handler of http and https URLs, the way a
+ * desktop does it: mimeapps.list in XDG_CONFIG_HOME names the handler,
+ * whose desktop file's Exec line is run.  GIO and xdg-open both read it.
+ * Replaces the browser registered before.
+ */
+void
+mc_bench_env_register_browser (McBenchEnv *env,
+                               const char *desktop_id,
+                               const char *program)
 {
-  g_autofree char *desktop_path = g_build_filename (env->dir, "data", "applications", "mc-test-browser.desktop", NULL);
+  g_autofree char *desktop_path = g_build_filename (env->dir, "data", "applications", desktop_id, NULL);
   g_autofree char *mimeapps_path = g_build_filename (env->dir, "config", "mimeapps.list", NULL);
   g_autofree char *desktop = NULL;
+  g_autofree char *mimeapps = NULL;
   g_autoptr(GError) error = NULL;
 
-  /* The path GIO takes on a desktop: mimeapps.list names the default
-   * handler, whose desktop file's Exec line is run. */
   desktop = g_strdup_printf ("[Desktop Entry]\n"
                              "Type=Application\n"
                              "Name=Test Browser\n"
                              "Exec=%s %%u\n"
                              "MimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
-                             MC_BENCH_TEST_BROWSER);
+                             program);
+  mimeapps = g_strdup_printf ("[Default Applications]\n"
+                              "x-scheme-handler/https=%s\n"
+                              "x-scheme-handler/http=%s\n",
+                              desktop_id, desktop_id);
   if (!write_file (desktop_path, desktop, &error) ||
-      !write_file (mimeapps_path,
-                   "[Default Applications]\n"
-                   "x-scheme-handler/https=mc-test-browser.desktop\n"
-                   "x-scheme-handler/http=mc-test-browser.desktop\n",
-                   &error))
-    g_error ("Cannot register the test browser: %s", error->message);
+      !write_file (mimeapps_path, mimeapps, &error))
+    g_error ("Cannot register the browser %s: %s", program, error->message);
 }
 
 static void
@@ -225,7 +237,7 @@ mc_bench_env_new (void)
     g_error ("Cannot create %s: %s", env->dir, g_strerror (errno));
 
   setup_xdg (env);
-  register_test_browser (env);
+  mc_bench_env_register_browser (env, "mc-test-browser.desktop", MC_BENCH_TEST_BROWSER);
 
   env->script_path = g_build_filename (env->dir, "script", NULL);
   env->browser_log = g_build_filename (env->dir, "browser.log", NULL);
@@ -248,6 +260,11 @@ mc_bench_env_free (McBenchEnv *env)
   if (env == NULL)
     return;
 
+  if (env->keyring != NULL)
+    {
+      mc_bench_stop_process (env->keyring);
+      g_clear_object (&env->keyring);
+    }
   if (env->connection != NULL)
     {
       g_dbus_connection_close_sync (env->connection, NULL, NULL);
@@ -341,6 +358,48 @@ mc_bench_env_start_daemon (McBenchEnv  *env,
       return NULL;
     }
   return g_steal_pointer (&daemon);
+}
+
+/**
+ * mc_bench_env_start_keyring:
+ * @env: a #McBenchEnv
+ * @error: return location for a #GError
+ *
+ * Starts gnome-keyring-daemon with its Secret Service only, on the
+ * benchmark's bus, as the benchmark's child (stopped by its pid with the
+ * environment), as the tests do: it reads the login password on stdin,
+ * creates the login keyring in the benchmark's XDG_DATA_HOME and unlocks
+ * it, as PAM does at login.  Waits until it owns org.freedesktop.secrets.
+ *
+ * Returns: %TRUE once the keyring answers
+ */
+gboolean
+mc_bench_env_start_keyring (McBenchEnv  *env,
+                            GError     **error)
+{
+  /* Every byte counts: no newline. */
+  static const char password[] = "mcp-consent-bench";
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *log_path = g_build_filename (env->dir, "gnome-keyring.log", NULL);
+  GOutputStream *input = NULL;
+
+  g_return_val_if_fail (env->keyring == NULL, FALSE);
+
+  launcher = mc_bench_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  /* In the foreground it stays our child, to be stopped by its pid. */
+  env->keyring = g_subprocess_launcher_spawn (launcher, error, "gnome-keyring-daemon", "--foreground",
+                                              "--components=secrets", "--unlock", NULL);
+  if (env->keyring == NULL)
+    return FALSE;
+
+  input = g_subprocess_get_stdin_pipe (env->keyring);
+  if (!g_output_stream_write_all (input, password, strlen (password), NULL, NULL, error) ||
+      !g_output_stream_close (input, NULL, error))
+    return FALSE;
+
+  return mc_bench_env_wait_name (env, "org.freedesktop.secrets", env->keyring, error);
 }
 
 typedef struct

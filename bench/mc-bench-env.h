@@ -28,6 +28,7 @@ typedef struct
   char            *browser_log;
   char            *bus_address;
   GSubprocess     *bus;
+  GSubprocess     *keyring;
   GDBusConnection *connection;
   char           **envp;
 } McBenchEnv;
@@ -55,6 +56,11 @@ GSubprocess     *mc_bench_env_spawnv          (McBenchEnv       *env,
                                                GError          **error);
 GSubprocess     *mc_bench_env_start_daemon    (McBenchEnv       *env,
                                                GError          **error);
+gboolean         mc_bench_env_start_keyring   (McBenchEnv       *env,
+                                               GError          **error);
+void             mc_bench_env_register_browser (McBenchEnv      *env,
+                                                const char      *desktop_id,
+                                                const char      *program);
 gboolean         mc_bench_env_wait_name       (McBenchEnv       *env,
                                                const char       *name,
                                                GSubprocess      *owner,

@@ -16,7 +16,9 @@
 #
 # Installs what it needs (build-aux/install-deps.sh bench): dbus-daemon,
 # xdg-desktop-portal (the idle-memory peer), Xvfb and libxcb1-dev (the
-# dialog benchmark).
+# dialog benchmark), gnome-keyring and secret-tool (GetToken), Node.js
+# and xdg-utils (the sign-ins); and the peers from npm, with `npm ci` in
+# tests/npm (the MCP SDK's example server, mcp-remote).
 
 set -eu
 
@@ -31,6 +33,12 @@ builddir=${1:-"$srcdir/_build-bench"}
 logdir="$builddir/bench-logs"
 
 "$srcdir/build-aux/install-deps.sh" bench >&2
+# Exactly what tests/npm/package-lock.json pins, as build-aux/test.sh
+# installs it; from npm's cache when it has them, no install scripts.
+# Without npm the sign-in benchmarks say why they cannot run.
+if command -v npm >/dev/null 2>&1; then
+  (cd "$srcdir/tests/npm" && npm ci --prefer-offline --ignore-scripts --no-audit --no-fund) >&2
+fi
 
 if [ ! -f "$builddir/build.ninja" ]; then
   meson setup --buildtype=release "$builddir" "$srcdir" >&2
@@ -43,11 +51,15 @@ if [ "$quick" = yes ]; then
   memory_args="--repeat 2 --settle 500 --flows 200 --rounds 2 --flow-runs 1 --checks 1000"
   roundtrip_args="--runs 200 --warmup 20"
   dialog_args="--runs 3"
+  gettoken_args="--runs 200 --warmup 20 --spawn-runs 20"
+  signin_args="--runs 2"
 else
   verdict_args=""
   memory_args=""
   roundtrip_args=""
   dialog_args=""
+  gettoken_args=""
+  signin_args=""
 fi
 
 loadavg() {
@@ -86,6 +98,22 @@ if [ -x "$builddir/bench/bench-dialog" ]; then
   fi
 fi
 
+# Why a benchmark that exited 77 could not run: the last line of its log.
+not_run() {
+  printf '### %s\n\nNot run: %s\n\n' "$1" "$(tail -n 1 "$logdir/$2.log")"
+}
+
+gettoken=skipped
+# shellcheck disable=SC2086
+if run bench-gettoken $gettoken_args; then
+  gettoken=ran
+fi
+signin=skipped
+# shellcheck disable=SC2086
+if run bench-signin $signin_args; then
+  signin=ran
+fi
+
 load_after=$(loadavg)
 
 {
@@ -96,6 +124,7 @@ load_after=$(loadavg)
   glib=$(pkg-config --modversion glib-2.0 2>/dev/null || echo '?')
   gtk=$(pkg-config --modversion gtk4 2>/dev/null || echo '?')
   xdp=$(dpkg-query -W -f '${Version}' xdg-desktop-portal 2>/dev/null || echo 'not installed')
+  node=$(node --version 2>/dev/null || echo 'not installed')
 
   printf '## Results\n\n'
   if [ "$quick" = yes ]; then
@@ -104,8 +133,8 @@ load_after=$(loadavg)
   printf '| | |\n| --- | --- |\n'
   printf '| date | %s |\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf '| machine | %s, %s CPUs, %s RAM |\n' "$cpu" "$(nproc)" "$mem"
-  printf '| system | %s, Linux %s, GLib %s, GTK %s, xdg-desktop-portal %s |\n' \
-    "$os" "$(uname -r)" "$glib" "$gtk" "$xdp"
+  printf '| system | %s, Linux %s, GLib %s, GTK %s, xdg-desktop-portal %s, Node.js %s |\n' \
+    "$os" "$(uname -r)" "$glib" "$gtk" "$xdp" "$node"
   printf '| load average (1, 5, 15 min) | %s before, %s after |\n' "$load_before" "$load_after"
   # shellcheck disable=SC2016 # the backquotes are Markdown
   printf '| build | %s, `--buildtype=release`, commit %s |\n\n' \
@@ -133,5 +162,15 @@ load_after=$(loadavg)
     cat "$logdir/bench-dialog.md"
   else
     printf '### Request → dialog on screen\n\nNot run: Xvfb or libxcb1-dev is missing.\n\n'
+  fi
+  if [ "$gettoken" = ran ]; then
+    cat "$logdir/bench-gettoken.md"
+  else
+    not_run "GetToken on a cached token" bench-gettoken
+  fi
+  if [ "$signin" = ran ]; then
+    cat "$logdir/bench-signin.md"
+  else
+    not_run "Sign-in against the MCP SDK's example server" bench-signin
   fi
 } | tee "$logdir/results.md"
