@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 /**
  * McSseEvent:
  * @type: the event type: "message" unless an `event` field said otherwise
+ *   (up to a NUL it may hold)
  * @data: the `data` lines joined by line feeds, valid UTF-8 but for any
  *   NUL characters it holds (a NUL terminates it too)
  * @data_length: the length of @data in bytes
