@@ -258,8 +258,8 @@ test_elicitation_required_malformed (void)
     "{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":[1]}}",
     /* Every entry must be URL mode with an id. */
     "{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":[{\"mode\":\"url\",\"url\":\"https://a.example/\"}]}}",
-    "{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":[{\"mode\":\"form\",\"elicitationId\":\"a\","
-    "\"url\":\"https://a.example/\"}]}}",
+    ("{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":[{\"mode\":\"form\",\"elicitationId\":\"a\","
+     "\"url\":\"https://a.example/\"}]}}"),
     "{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":[{},{},{},{},{},{},{},{},{}]}}",
   };
 
