@@ -17,10 +17,12 @@ build_packages="
 # suite and the fuzzers, and llvm-symbolizer names the frames leak
 # suppressions match; the token store is tested against a real
 # gnome-keyring, and secret-tool is how docs/storage.md inspects it; the
-# sign-ins against real peers run in headless Chromium too.
+# sign-ins against real peers run in headless Chromium too. The
+# conformance suite runs mcp-remote, whose xdg-open (the `open` package's)
+# needs xdg-mime from xdg-utils to find the test browser.
 test_packages="
   dbus-daemon xvfb xauth xdotool imagemagick bubblewrap clang libclang-rt-14-dev llvm
-  gnome-keyring libsecret-tools chromium
+  gnome-keyring libsecret-tools chromium xdg-utils
 "
 
 # Those sign-ins run the MCP SDK's example servers with Node.js (>= 18), and

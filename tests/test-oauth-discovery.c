@@ -765,6 +765,48 @@ registration_saved (gpointer user_data)
 
 /* The first sign-in registers a native public client for the listener's
  * redirect URI and remembers it without a secret; the next one reuses it. */
+/* A server that registers a confidential client where a public one was
+ * asked for (RFC 7591 §2 lets it): the secret goes into the keyring under
+ * the client it belongs to, and the token request authenticates with it.
+ * The secret's keyring item is stored while the registration it came
+ * from is already freed, which once left libsecret reading freed memory. */
+static void
+test_registration_with_secret (void)
+{
+  const char * const methods[] = { "client_secret_basic", NULL };
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *grant = NULL;
+  g_autofree char *client_id = NULL;
+  g_autoptr(McMockOAuthRequest) token_request = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  guint secrets = 0;
+
+  mc_mock_oauth_options_init (&options);
+  options.token_endpoint_auth_methods = methods;
+  fixture = new_fixture (&options);
+  grant = sign_in (fixture, "open", NULL);
+  client_id = mc_mock_oauth_dup_last_registered_client (fixture->mock);
+
+  token_request = last_request (fixture, MC_MOCK_OAUTH_ENDPOINT_TOKEN);
+  g_assert_cmpstr (token_request->client_auth, ==, "client_secret_basic");
+  g_assert_cmpuint (token_request->status, ==, 200);
+
+  items = mc_test_env_list_secret_items (fixture->env, TOKEN_SCHEMA);
+  for (guint i = 0; i < items->len; i++)
+    {
+      McTestSecretItem *item = g_ptr_array_index (items, i);
+
+      if (g_strcmp0 (g_hash_table_lookup (item->attributes, "kind"), "client-secret") != 0)
+        continue;
+      secrets++;
+      g_assert_cmpstr (g_hash_table_lookup (item->attributes, "client"), ==, client_id);
+      g_assert_cmpstr (g_hash_table_lookup (item->attributes, "issuer"), ==,
+                       mc_mock_oauth_get_issuer (fixture->mock));
+    }
+  g_assert_cmpuint (secrets, ==, 1);
+}
+
 static void
 test_dynamic_registration (void)
 {
@@ -1419,6 +1461,7 @@ main (int   argc,
   g_test_add_func ("/oauth-discovery/invalid-resource-url", test_invalid_resource_url);
 
   g_test_add_func ("/oauth-discovery/registration/dynamic", test_dynamic_registration);
+  g_test_add_func ("/oauth-discovery/registration/with-secret", test_registration_with_secret);
   g_test_add_func ("/oauth-discovery/registration/exact-redirect", test_exact_redirect);
   g_test_add_data_func ("/oauth-discovery/registration/pre-registered/none", &pre_none, test_pre_registered);
   g_test_add_data_func ("/oauth-discovery/registration/pre-registered/basic", &pre_basic, test_pre_registered);

@@ -466,6 +466,37 @@ test_forced_refresh (void)
   g_assert_cmpstr (forced_again, ==, forced);
 }
 
+/* The daemon keeps a token it has read in memory; signing in to the same
+ * server again must not leave the caller with the old one. */
+static void
+test_signed_in_again (void)
+{
+  g_autoptr(McTestOAuth) fixture = mc_test_oauth_new (NULL, MC_TEST_ENV_NONE);
+  g_autofree char *grant_id = NULL;
+  g_autofree char *again_id = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *first_again = NULL;
+  g_autofree char *issued = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *stored = NULL;
+
+  grant_id = mc_test_oauth_sign_in (fixture, "open", NULL);
+  first = get_token (fixture, FALSE);
+  first_again = get_token (fixture, FALSE);
+  g_assert_cmpstr (first_again, ==, first);
+
+  again_id = mc_test_oauth_sign_in (fixture, "open", NULL);
+  g_assert_cmpstr (again_id, ==, grant_id);
+  issued = mc_mock_oauth_dup_last_access_token (fixture->mock);
+  g_assert_cmpstr (issued, !=, first);
+
+  second = get_token (fixture, FALSE);
+  g_assert_cmpstr (second, ==, issued);
+  stored = keyring_secret (fixture, "access");
+  g_assert_cmpstr (stored, ==, issued);
+  g_assert_cmpuint (refresh_count (fixture), ==, 0);
+}
+
 /* A refresh that brings scopes the user never allowed is refused, and
  * what it brought is revoked; the grant stays as the user made it. */
 static void
@@ -806,6 +837,7 @@ main (int   argc,
   g_test_add_func ("/oauth-tokens/concurrent-refresh", test_concurrent_refresh);
   g_test_add_func ("/oauth-tokens/refresh-failure-keeps-grant", test_refresh_failure_keeps_grant);
   g_test_add_func ("/oauth-tokens/forced-refresh", test_forced_refresh);
+  g_test_add_func ("/oauth-tokens/signed-in-again", test_signed_in_again);
   g_test_add_func ("/oauth-tokens/refresh-scope-escalation", test_refresh_scope_escalation);
   g_test_add_func ("/oauth-tokens/revoke", test_revoke);
   g_test_add_func ("/oauth-tokens/locked-keyring", test_locked_keyring);

@@ -174,6 +174,9 @@ on_signed_in (GObject      *source_object,
       return;
     }
 
+  /* A grant signed in to again has new tokens in the keyring. */
+  mc_token_service_forget_cached (self->tokens, grant->id);
+
   scopes = mc_oauth_scope_join ((const char * const *)grant->scopes);
   decision = g_strdup_printf ("signed in as grant %s with scopes “%s”", grant->id, scopes);
   mc_broker_log_decision (prompt, decision);

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <libsecret/secret.h>
+
 #include "mc-error.h"
 #include "mc-oauth-metadata.h"
 #include "mc-oauth-requests.h"
@@ -23,7 +25,13 @@
  * treat a second use of the old one as theft and revoke the whole grant.
  *
  * A rotated refresh token is stored before the access token it came with
- * is handed out, so a crash in between loses nothing that is needed. */
+ * is handed out, so a crash in between loses nothing that is needed.
+ *
+ * Access tokens once read or refreshed stay in memory until they are due
+ * for refresh, the grant is revoked or signed in again: reading the
+ * keyring costs nine D-Bus round trips, 1.7 ms, on every call otherwise
+ * (docs/benchmarks.md). They are kept in libsecret's non-pageable memory,
+ * as the keyring's answers are. */
 
 /* A caller whose server keeps refusing tokens should not make the broker
  * hammer the authorization server: a forced refresh this soon after the
@@ -45,6 +53,11 @@ struct _McTokenService
   GHashTable   *refreshes;
   /* grant id → monotonic time of its last successful refresh */
   GHashTable   *refreshed_at;
+  /* grant id → CachedToken */
+  GHashTable   *cached;
+  /* Bumped whenever a cached token is forgotten, so that a keyring read
+   * that started before cannot put the old token back. */
+  gsize         cache_epoch;
 };
 
 G_DEFINE_FINAL_TYPE (McTokenService, mc_token_service, G_TYPE_OBJECT)
@@ -73,6 +86,21 @@ refresh_free (Refresh *refresh)
   g_clear_pointer (&refresh->granted, g_strfreev);
   g_clear_pointer (&refresh->waiters, g_ptr_array_unref);
   g_free (refresh);
+}
+
+typedef struct
+{
+  SecretValue *access_token;
+  /* The grant's expiry the token came with: a grant changed by any other
+   * path than this service's own does not get the old token. */
+  gint64       expires_at;
+} CachedToken;
+
+static void
+cached_token_free (CachedToken *cached)
+{
+  secret_value_unref (cached->access_token);
+  g_free (cached);
 }
 
 /* What get_token returns through its GTask. */
@@ -113,6 +141,7 @@ mc_token_service_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->refreshes, g_hash_table_unref);
   g_clear_pointer (&self->refreshed_at, g_hash_table_unref);
+  g_clear_pointer (&self->cached, g_hash_table_unref);
 
   G_OBJECT_CLASS (mc_token_service_parent_class)->finalize (object);
 }
@@ -132,6 +161,8 @@ mc_token_service_init (McTokenService *self)
   self->cancellable = g_cancellable_new ();
   self->refreshes = g_hash_table_new (g_str_hash, g_str_equal);
   self->refreshed_at = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->cached = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)cached_token_free);
 }
 
 /**
@@ -168,6 +199,36 @@ grant_token_key (const McGrant *grant)
   };
 
   return key;
+}
+
+static void
+cache_token (McTokenService *self,
+             const McGrant  *grant,
+             const char     *access_token)
+{
+  CachedToken *cached = g_new0 (CachedToken, 1);
+
+  /* secret_value_new() copies into non-pageable memory. */
+  cached->access_token = secret_value_new (access_token, -1, "text/plain");
+  cached->expires_at = grant->expires_at;
+  g_hash_table_insert (self->cached, g_strdup (grant->id), cached);
+}
+
+static const char *
+lookup_cached_token (McTokenService *self,
+                     const McGrant  *grant)
+{
+  CachedToken *cached = g_hash_table_lookup (self->cached, grant->id);
+
+  if (cached == NULL)
+    return NULL;
+  if (cached->expires_at != grant->expires_at)
+    {
+      g_hash_table_remove (self->cached, grant->id);
+      return NULL;
+    }
+
+  return secret_value_get_text (cached->access_token);
 }
 
 static void
@@ -338,6 +399,7 @@ on_access_token_stored (GObject      *source_object,
   g_hash_table_insert (self->refreshed_at, g_strdup (grant->id),
                        g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)));
   g_message ("Refreshed the token of grant %s for %s", grant->id, grant->resource);
+  cache_token (self, grant, response->access_token);
 
   finish_refresh (refresh, response->access_token, NULL);
 }
@@ -579,6 +641,9 @@ start_refresh (McTokenService *self,
 {
   Refresh *refresh;
 
+  /* Expiring, or refused by the server: not to be handed out again. */
+  mc_token_service_forget_cached (self, grant->id);
+
   refresh = g_hash_table_lookup (self->refreshes, grant->id);
   if (refresh != NULL)
     {
@@ -624,6 +689,19 @@ start_refresh (McTokenService *self,
 /* Getting a token {{{1 */
 
 static void
+note_use (McTokenService *self,
+          McGrant        *grant)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (now - grant->last_used >= LAST_USED_RESOLUTION)
+    {
+      grant->last_used = now;
+      update_grant (self, grant);
+    }
+}
+
+static void
 on_access_token (GObject      *source_object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -631,10 +709,10 @@ on_access_token (GObject      *source_object,
   g_autoptr(GTask) task = user_data;
   McTokenService *self = g_task_get_source_object (task);
   const char *grant_id = g_task_get_task_data (task);
+  gsize epoch = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (task), "mc-cache-epoch"));
   g_autoptr(GError) error = NULL;
   g_autoptr(McTokenSecret) access_token = NULL;
   g_autoptr(McGrant) grant = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   access_token = mc_token_store_lookup_finish (result, &error);
   if (error != NULL)
@@ -658,12 +736,9 @@ on_access_token (GObject      *source_object,
       return;
     }
 
-  if (now - grant->last_used >= LAST_USED_RESOLUTION)
-    {
-      grant->last_used = now;
-      update_grant (self, grant);
-    }
-
+  if (epoch == self->cache_epoch)
+    cache_token (self, grant, access_token);
+  note_use (self, grant);
   return_token (task, access_token, grant);
 }
 
@@ -701,6 +776,7 @@ mc_token_service_get_token_async (McTokenService      *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(McGrant) grant = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *cached_token;
 
   g_return_if_fail (MC_IS_TOKEN_SERVICE (self));
   g_return_if_fail (grant_id != NULL);
@@ -731,13 +807,39 @@ mc_token_service_get_token_async (McTokenService      *self,
     {
       start_refresh (self, grant, g_steal_pointer (&task));
     }
+  else if ((cached_token = lookup_cached_token (self, grant)) != NULL)
+    {
+      note_use (self, grant);
+      return_token (task, cached_token, grant);
+    }
   else
     {
       McTokenKey key = grant_token_key (grant);
 
+      g_object_set_data (G_OBJECT (task), "mc-cache-epoch", GSIZE_TO_POINTER (self->cache_epoch));
       mc_token_store_lookup_async (MC_TOKEN_KIND_ACCESS, &key, cancellable,
                                    on_access_token, g_steal_pointer (&task));
     }
+}
+
+/**
+ * mc_token_service_forget_cached:
+ * @self: a token service
+ * @grant_id: a grant
+ *
+ * Drops the access token of @grant_id kept in memory, if any, so that the
+ * next request reads the keyring: for a grant that was just signed in to
+ * again, whose new tokens are in the keyring.
+ */
+void
+mc_token_service_forget_cached (McTokenService *self,
+                                const char     *grant_id)
+{
+  g_return_if_fail (MC_IS_TOKEN_SERVICE (self));
+  g_return_if_fail (grant_id != NULL);
+
+  g_hash_table_remove (self->cached, grant_id);
+  self->cache_epoch++;
 }
 
 /**
@@ -878,6 +980,7 @@ revoke_at_server (GTask *task)
   if (mc_grant_store_remove (self->grants, revocation->grant->id))
     save_grants (self);
   g_hash_table_remove (self->refreshed_at, revocation->grant->id);
+  mc_token_service_forget_cached (self, revocation->grant->id);
 
   if (endpoint == NULL || (revocation->refresh_token == NULL && revocation->access_token == NULL))
     {

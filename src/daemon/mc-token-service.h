@@ -42,6 +42,8 @@ gboolean        mc_token_service_revoke_finish     (McTokenService  *self,
                                                     guint           *out_items_deleted,
                                                     GError         **error);
 
+void            mc_token_service_forget_cached     (McTokenService  *self,
+                                                    const char      *grant_id);
 void            mc_token_service_shutdown          (McTokenService  *self);
 
 G_END_DECLS

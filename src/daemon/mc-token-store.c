@@ -101,17 +101,19 @@ static GHashTable *
 key_attributes (const McTokenKey *key,
                 int               kind)
 {
-  GHashTable *attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTable *attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
 
-  /* libsecret copies the values; these point into @key. */
-  g_hash_table_insert (attributes, (char *)"resource", (char *)key->resource);
-  g_hash_table_insert (attributes, (char *)"issuer", (char *)key->issuer);
-  g_hash_table_insert (attributes, (char *)"client", (char *)key->client);
-  g_hash_table_insert (attributes, (char *)"app", (char *)key->app);
+  /* Copies: libsecret keeps the table and reads the values only once it
+   * has connected to the Secret Service, after the caller's @key may be
+   * gone. */
+  g_hash_table_insert (attributes, (char *)"resource", g_strdup (key->resource));
+  g_hash_table_insert (attributes, (char *)"issuer", g_strdup (key->issuer));
+  g_hash_table_insert (attributes, (char *)"client", g_strdup (key->client));
+  g_hash_table_insert (attributes, (char *)"app", g_strdup (key->app));
   if (kind >= 0)
     {
-      g_hash_table_insert (attributes, (char *)"kind", (char *)mc_token_kind_to_string (kind));
-      g_hash_table_insert (attributes, (char *)"generation", (char *)FORMAT_GENERATION);
+      g_hash_table_insert (attributes, (char *)"kind", g_strdup (mc_token_kind_to_string (kind)));
+      g_hash_table_insert (attributes, (char *)"generation", g_strdup (FORMAT_GENERATION));
     }
 
   return attributes;
@@ -468,11 +470,6 @@ mc_token_store_store_finish (GAsyncResult  *result,
 typedef struct
 {
   GHashTable *attributes;
-  /* The strings @attributes points to. */
-  char       *resource;
-  char       *issuer;
-  char       *client;
-  char       *app;
   /* Lookup: whether the default collection was unlocked and the lookup
    * tried again; clear: how many items the search found. */
   gboolean    retried;
@@ -485,10 +482,6 @@ op_free (gpointer data)
   Op *op = data;
 
   g_clear_pointer (&op->attributes, g_hash_table_unref);
-  g_free (op->resource);
-  g_free (op->issuer);
-  g_free (op->client);
-  g_free (op->app);
   g_free (op);
 }
 
@@ -497,13 +490,8 @@ op_new (const McTokenKey *key,
         int               kind)
 {
   Op *op = g_new0 (Op, 1);
-  McTokenKey copy = { NULL, NULL, NULL, NULL };
 
-  copy.resource = op->resource = g_strdup (key->resource);
-  copy.issuer = op->issuer = g_strdup (key->issuer);
-  copy.client = op->client = g_strdup (key->client);
-  copy.app = op->app = g_strdup (key->app);
-  op->attributes = key_attributes (&copy, kind);
+  op->attributes = key_attributes (key, kind);
 
   return op;
 }
