@@ -11,7 +11,10 @@
 #include <stdio.h>
 
 #include "mc-bridge.h"
+#include "mc-bridge-elicitation.h"
 #include "mc-bridge-options.h"
+#include "mc-broker-auth.h"
+#include "mc-broker-client.h"
 
 /* mcp-consent-bridge: an MCP client's stdio to a remote MCP server.
  * stdout carries JSON-RPC messages and nothing else; everything for
@@ -94,6 +97,11 @@ main (int   argc,
 {
   g_autoptr(McBridgeOptions) options = NULL;
   g_autoptr(McBridge) bridge = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GError) bus_error = NULL;
+  g_autoptr(McBrokerClient) broker = NULL;
+  g_autoptr(McBrokerAuth) auth = NULL;
+  g_autoptr(McBridgeElicitation) elicitation = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) envp = NULL;
@@ -135,6 +143,19 @@ main (int   argc,
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
   bridge = mc_bridge_new (options, STDIN_FILENO, STDOUT_FILENO);
+
+  /* Sign-ins and URL elicitations go to the broker. Without a session bus
+   * the bridge still serves servers that need neither, and says why it
+   * cannot when one does. Connecting to a local socket takes about a
+   * millisecond, before anything else runs. */
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &bus_error);
+  if (bus != NULL)
+    broker = mc_broker_client_new (bus);
+  else
+    g_debug ("No session bus: %s", bus_error->message);
+  auth = mc_broker_auth_new (broker, options->url, bus_error);
+  mc_bridge_set_auth (bridge, MC_BRIDGE_AUTH (auth));
+  elicitation = mc_bridge_elicitation_new (bridge, broker, bus_error);
   for (gsize i = 0; i < G_N_ELEMENTS (stop_signals); i++)
     signal_sources[i] = g_unix_signal_add (stop_signals[i], on_signal, bridge);
 
@@ -144,6 +165,7 @@ main (int   argc,
 
   for (gsize i = 0; i < G_N_ELEMENTS (signal_sources); i++)
     g_source_remove (signal_sources[i]);
+  g_clear_object (&elicitation);
   /* Gives stdout its blocking mode back. */
   g_clear_object (&bridge);
 

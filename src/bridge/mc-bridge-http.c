@@ -421,6 +421,7 @@ on_sent (GObject      *source_object,
       g_autofree char *www_authenticate = NULL;
       McBridgeChallenge challenge = { 0 };
       const char *header = NULL;
+      GCancellable *cancellable = NULL;
 
       header = soup_message_headers_get_list (soup_message_get_response_headers (send->message),
                                               "WWW-Authenticate");
@@ -432,7 +433,10 @@ on_sent (GObject      *source_object,
       challenge.attempt = send->attempt;
 
       send->refused = g_steal_pointer (&stream);
-      mc_bridge_auth_handle_challenge_async (self->auth, &challenge, g_task_get_cancellable (task),
+      /* Not in the same call as g_steal_pointer (&task): arguments are
+       * evaluated in no set order. */
+      cancellable = g_task_get_cancellable (task);
+      mc_bridge_auth_handle_challenge_async (self->auth, &challenge, cancellable,
                                              on_challenge_handled, g_steal_pointer (&task));
       return;
     }
