@@ -92,28 +92,6 @@ sdk_example_path (void)
   return path;
 }
 
-/* A port nothing listens on now.  The sockets stay open until both ports
- * are picked, so the two differ. */
-static guint16
-pick_port (GSocket **out_socket)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-
-  *out_socket = g_steal_pointer (&socket);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static void read_next_line (SdkServer *server);
 
 static void
@@ -202,8 +180,8 @@ sdk_server_try_start (McTestEnv *env)
 
   server->log = g_string_new (NULL);
   server->cancellable = g_cancellable_new ();
-  server->mcp_port = pick_port (&mcp_socket);
-  server->auth_port = pick_port (&auth_socket);
+  server->mcp_port = mc_test_reserve_port (&mcp_socket);
+  server->auth_port = mc_test_reserve_port (&auth_socket);
   g_clear_object (&mcp_socket);
   g_clear_object (&auth_socket);
   mcp_port = g_strdup_printf ("%u", server->mcp_port);
