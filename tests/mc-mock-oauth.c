@@ -74,8 +74,8 @@ struct _McMockOAuth
   char         *register_url;
   char         *revoke_url;
   char         *prm_urls[3];
-  char         *as_metadata_paths[3];
-  char         *as_metadata_urls[3];
+  char         *as_metadata_paths[4];
+  char         *as_metadata_urls[4];
 
   /* Only the server thread touches these. */
   SoupServer   *server;
@@ -118,7 +118,10 @@ static const McMockOAuthAsMetadata as_metadata_locations[] = {
   MC_MOCK_OAUTH_AS_METADATA_OAUTH,
   MC_MOCK_OAUTH_AS_METADATA_OIDC_INSERTED,
   MC_MOCK_OAUTH_AS_METADATA_OIDC_APPENDED,
+  /* On the resource's origin, the others on the authorization server's. */
+  MC_MOCK_OAUTH_AS_METADATA_LEGACY,
 };
+G_STATIC_ASSERT (G_N_ELEMENTS (as_metadata_locations) == G_N_ELEMENTS (((McMockOAuth *) NULL)->as_metadata_paths));
 
 static const char * const default_scopes_supported[] = { "mcp:basic", NULL };
 static const char * const default_code_challenge_methods[] = { "S256", NULL };
@@ -362,6 +365,17 @@ static void
 respond_not_found (SoupServerMessage *msg)
 {
   respond_text (msg, SOUP_STATUS_NOT_FOUND, "Not found\n");
+}
+
+/* A metadata URL that serves nothing: 404, or the status the test set. */
+static void
+respond_missing (SoupServerMessage *msg,
+                 guint              status)
+{
+  if (status == 0 || status == SOUP_STATUS_NOT_FOUND)
+    respond_not_found (msg);
+  else
+    respond_text (msg, status, "No metadata here\n");
 }
 
 static void
@@ -711,15 +725,22 @@ add_redirect_params (const char *redirect_uri,
   return g_string_free (uri, FALSE);
 }
 
+/* The issuer the metadata names. */
+static const char *
+advertised_issuer (McMockOAuth *self)
+{
+  return self->config.issuer_override != NULL ? self->config.issuer_override : self->issuer;
+}
+
 static const char *
 response_iss (McMockOAuth *self)
 {
   switch (self->config.iss)
     {
     case MC_MOCK_OAUTH_ISS_AUTO:
-      return self->config.iss_parameter_supported ? self->issuer : NULL;
+      return self->config.iss_parameter_supported ? advertised_issuer (self) : NULL;
     case MC_MOCK_OAUTH_ISS_ALWAYS:
-      return self->issuer;
+      return advertised_issuer (self);
     case MC_MOCK_OAUTH_ISS_OMIT:
       return NULL;
     case MC_MOCK_OAUTH_ISS_WRONG:
@@ -778,7 +799,7 @@ handle_prm (McMockOAuth       *self,
       served = TRUE;
   if (!served || server != self->server)
     {
-      respond_not_found (msg);
+      respond_missing (msg, self->config.prm_missing_status);
       return;
     }
 
@@ -815,18 +836,23 @@ handle_as_metadata (McMockOAuth       *self,
   gboolean served = FALSE;
 
   for (gsize i = 0; i < G_N_ELEMENTS (as_metadata_locations); i++)
-    if ((self->config.as_metadata & as_metadata_locations[i]) && strcmp (path, self->as_metadata_paths[i]) == 0)
-      served = TRUE;
-  if (!served || (self->as_server != NULL && server != self->as_server))
     {
-      respond_not_found (msg);
+      SoupServer *origin = as_metadata_locations[i] == MC_MOCK_OAUTH_AS_METADATA_LEGACY || self->as_server == NULL
+        ? self->server : self->as_server;
+
+      if ((self->config.as_metadata & as_metadata_locations[i]) && strcmp (path, self->as_metadata_paths[i]) == 0 &&
+          server == origin)
+        served = TRUE;
+    }
+  if (!served)
+    {
+      respond_missing (msg, self->config.as_metadata_missing_status);
       return;
     }
 
   builder = json_builder_new ();
   json_builder_begin_object (builder);
-  add_string_member (builder, "issuer",
-                     self->config.issuer_override != NULL ? self->config.issuer_override : self->issuer);
+  add_string_member (builder, "issuer", advertised_issuer (self));
   add_string_member (builder, "authorization_endpoint", self->authorize_url);
   add_string_member (builder, "token_endpoint", self->token_url);
   if (self->config.registration_endpoint)
@@ -1695,8 +1721,12 @@ build_urls (McMockOAuth *self)
   self->as_metadata_paths[0] = g_strconcat ("/.well-known/oauth-authorization-server", p, NULL);
   self->as_metadata_paths[1] = g_strconcat ("/.well-known/openid-configuration", p, NULL);
   self->as_metadata_paths[2] = g_strconcat (p, "/.well-known/openid-configuration", NULL);
+  /* MCP 2025-03-26: at the MCP server's origin, whatever the issuer. */
+  self->as_metadata_paths[3] = g_strdup ("/.well-known/oauth-authorization-server");
   for (gsize i = 0; i < G_N_ELEMENTS (self->as_metadata_paths); i++)
-    self->as_metadata_urls[i] = g_strconcat (self->as_origin, self->as_metadata_paths[i], NULL);
+    self->as_metadata_urls[i] = g_strconcat (as_metadata_locations[i] == MC_MOCK_OAUTH_AS_METADATA_LEGACY
+                                             ? self->origin : self->as_origin,
+                                             self->as_metadata_paths[i], NULL);
 }
 
 static gboolean

@@ -41,9 +41,14 @@ typedef enum
  *   /.well-known/openid-configuration[/issuer-path]
  * @MC_MOCK_OAUTH_AS_METADATA_OIDC_APPENDED: OpenID path appending:
  *   [/issuer-path]/.well-known/openid-configuration
+ * @MC_MOCK_OAUTH_AS_METADATA_LEGACY: MCP 2025-03-26: RFC 8414 metadata at
+ *   /.well-known/oauth-authorization-server on the resource's origin,
+ *   whatever the issuer's path (as the conformance suite's
+ *   auth/2025-03-26-oauth-metadata-backcompat serves it)
  *
  * Which authorization server metadata URLs answer (flags). For an issuer
- * without a path both OpenID flags name the same URL.
+ * without a path both OpenID flags name the same URL, and LEGACY the
+ * same as OAUTH unless the authorization server has an origin of its own.
  */
 typedef enum
 {
@@ -51,6 +56,7 @@ typedef enum
   MC_MOCK_OAUTH_AS_METADATA_OAUTH         = 1 << 0,
   MC_MOCK_OAUTH_AS_METADATA_OIDC_INSERTED = 1 << 1,
   MC_MOCK_OAUTH_AS_METADATA_OIDC_APPENDED = 1 << 2,
+  MC_MOCK_OAUTH_AS_METADATA_LEGACY        = 1 << 3,
 } McMockOAuthAsMetadata;
 
 /**
@@ -181,7 +187,10 @@ typedef enum
  *   for an issuer that is an origin. Fixed at construction
  * @separate_as_origin: serve the authorization server from a second port
  *   (another origin) rather than the resource's. Fixed at construction
- * @prm_locations: where the PRM answers; elsewhere is 404
+ * @prm_locations: where the PRM answers; elsewhere is
+ *   @prm_missing_status
+ * @prm_missing_status: what PRM URLs that do not answer answer instead:
+ *   0 (the default) for 404, else this status (500 for a broken server)
  * @challenge_prm: which PRM URL challenges name in resource_metadata, or
  *   %MC_MOCK_OAUTH_PRM_NONE to leave resource_metadata out
  * @prm_resource: (nullable): the PRM's "resource" if not the real one
@@ -191,7 +200,10 @@ typedef enum
  *   leaves the member out
  * @resource_name: (nullable): the PRM's "resource_name"
  * @as_metadata: which authorization server metadata URLs answer
- * @issuer_override: (nullable): the metadata's "issuer" if not the real one
+ * @as_metadata_missing_status: what authorization server metadata URLs
+ *   that do not answer answer instead: 0 for 404, else this status
+ * @issuer_override: (nullable): the metadata's "issuer" if not the real
+ *   one; the "iss" of authorization responses follows it
  * @code_challenge_methods: (nullable): "code_challenge_methods_supported";
  *   %NULL leaves it out. /authorize accepts S256, and plain when listed
  * @registration_endpoint: advertise and serve /register
@@ -235,6 +247,7 @@ typedef struct
   gboolean                   separate_as_origin;
 
   McMockOAuthPrm             prm_locations;
+  guint                      prm_missing_status;
   McMockOAuthPrm             challenge_prm;
   const char                *prm_resource;
   const char * const        *prm_authorization_servers;
@@ -242,6 +255,7 @@ typedef struct
   const char                *resource_name;
 
   McMockOAuthAsMetadata      as_metadata;
+  guint                      as_metadata_missing_status;
   const char                *issuer_override;
   const char * const        *code_challenge_methods;
   gboolean                   registration_endpoint;

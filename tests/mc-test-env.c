@@ -505,6 +505,37 @@ process_gone (gpointer user_data)
 }
 
 /**
+ * mc_test_reserve_port:
+ * @out_socket: (out) (transfer full): the socket that holds the port
+ *
+ * A TCP port on 127.0.0.1 that nothing listens on: @out_socket is bound
+ * to it but does not listen, so connections to it are refused, and no
+ * other program gets it until @out_socket is closed. Holding several
+ * gives different ports.
+ *
+ * Returns: the port
+ */
+guint16
+mc_test_reserve_port (GSocket **out_socket)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+
+  *out_socket = g_steal_pointer (&socket);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/**
  * mc_test_process_gone:
  * @pid: a process id
  *

@@ -149,6 +149,7 @@ char            *mc_test_env_dup_secret          (McTestEnv       *env,
 GPtrArray       *mc_test_env_find_in_files       (McTestEnv       *env,
                                                   const char      *needle);
 gboolean         mc_test_process_gone            (int              pid);
+guint16          mc_test_reserve_port            (GSocket        **out_socket);
 void             mc_test_kill_process_group      (int              pgid);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestEnv, mc_test_env_free)

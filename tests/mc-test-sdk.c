@@ -262,27 +262,6 @@ mc_test_sdk_server_start (McTestEnv          *env,
   return server;
 }
 
-/* A port nothing listens on now.  The sockets stay open until both ports
- * are picked, so the two differ. */
-static guint16
-pick_port (GSocket **out_socket)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-
-  *out_socket = g_steal_pointer (&socket);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
 
 /* One try on two free ports; %NULL when a port was taken after all. */
 static McTestSdkServer *
@@ -297,8 +276,8 @@ oauth_try_start (McTestEnv *env)
   g_autofree char *auth_port = NULL;
   ListenWait wait = { server, 2 };
 
-  server->mcp_port = pick_port (&mcp_socket);
-  server->auth_port = pick_port (&auth_socket);
+  server->mcp_port = mc_test_reserve_port (&mcp_socket);
+  server->auth_port = mc_test_reserve_port (&auth_socket);
   g_clear_object (&mcp_socket);
   g_clear_object (&auth_socket);
   mcp_port = g_strdup_printf ("%u", server->mcp_port);

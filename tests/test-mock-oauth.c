@@ -646,6 +646,59 @@ test_discovery_separate_as (void)
   g_assert_cmpstr (urls[2], ==, mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_OAUTH));
 }
 
+/* MCP 2025-03-26's servers: no PRM, metadata at the MCP server's origin
+ * whatever the issuer (the conformance suite's backcompat server has its
+ * issuer and endpoints under /oauth), or none at all; and the status of
+ * what is not served. */
+static void
+test_discovery_legacy (void)
+{
+  McMockOAuthOptions options;
+  g_autoptr(McMockOAuth) mock = NULL;
+  g_autoptr(Response) as = NULL;
+  g_autofree char *expected_url = NULL;
+  g_autofree char *issuer = NULL;
+
+  mc_mock_oauth_options_init (&options);
+  options.issuer_path = "/oauth";
+  options.prm_locations = MC_MOCK_OAUTH_PRM_NONE;
+  options.challenge_prm = MC_MOCK_OAUTH_PRM_NONE;
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+  mock = mc_mock_oauth_new (&options);
+
+  expected_url = g_strconcat (mc_mock_oauth_get_origin (mock), "/.well-known/oauth-authorization-server", NULL);
+  issuer = g_strconcat (mc_mock_oauth_get_origin (mock), "/oauth", NULL);
+  g_assert_cmpstr (mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY), ==, expected_url);
+  as = get (expected_url);
+  g_assert_cmpuint (as->status, ==, 200);
+  g_assert_cmpstr (json_string (as, "issuer"), ==, issuer);
+  g_assert_true (g_str_has_prefix (json_string (as, "authorization_endpoint"), issuer));
+  /* The RFC 8414 location for that issuer is not served. */
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_OAUTH)), ==, 404);
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_prm_url (mock, MC_MOCK_OAUTH_PRM_ROOT)), ==, 404);
+
+  /* A broken server: what is not served answers as told. */
+  options.prm_missing_status = 500;
+  options.as_metadata_missing_status = 503;
+  mc_mock_oauth_reconfigure (mock, &options);
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_prm_url (mock, MC_MOCK_OAUTH_PRM_ROOT)), ==, 500);
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_prm_url (mock, MC_MOCK_OAUTH_PRM_PATH_INSERTED)), ==, 500);
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_OAUTH)), ==, 503);
+  g_assert_cmpuint (status_of (expected_url), ==, 200);
+  g_clear_pointer (&mock, mc_mock_oauth_free);
+
+  /* With the authorization server on an origin of its own, LEGACY is
+   * still on the resource's. */
+  mc_mock_oauth_options_init (&options);
+  options.separate_as_origin = TRUE;
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+  mock = mc_mock_oauth_new (&options);
+  g_assert_true (g_str_has_prefix (mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY),
+                                   mc_mock_oauth_get_origin (mock)));
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY)), ==, 200);
+  g_assert_cmpuint (status_of (mc_mock_oauth_get_as_metadata_url (mock, MC_MOCK_OAUTH_AS_METADATA_OAUTH)), ==, 404);
+}
+
 static void
 test_discovery_knobs (void)
 {
@@ -1582,6 +1635,7 @@ main (int   argc,
   g_test_add_func ("/mock-oauth/discovery/prm-locations", test_discovery_prm_locations);
   g_test_add_func ("/mock-oauth/discovery/separate-as", test_discovery_separate_as);
   g_test_add_func ("/mock-oauth/discovery/knobs", test_discovery_knobs);
+  g_test_add_func ("/mock-oauth/discovery/legacy", test_discovery_legacy);
   g_test_add_func ("/mock-oauth/happy-path", test_happy_path);
   g_test_add_func ("/mock-oauth/random-values", test_random_values);
   g_test_add_func ("/mock-oauth/code-exchange-refusals", test_code_exchange_refusals);

@@ -250,6 +250,23 @@ assert_nothing_stored (McTestOAuth *fixture)
   g_assert_cmpuint (g_variant_n_children (grants), ==, 0);
 }
 
+/* An Authorize (with @options) that must end with @reason before
+ * anything reaches the dialog, the browser or the keyring.
+ *
+ * Returns: the Response's message */
+static char *
+refused_before_dialog (McTestOAuth *fixture,
+                       GVariant    *options,
+                       const char  *reason)
+{
+  g_autofree char *handle = start_authorize (fixture, "open", options);
+  char *message = wait_failure (fixture, handle, 2, reason);
+
+  assert_nothing_shown (fixture);
+  assert_nothing_stored (fixture);
+  return message;
+}
+
 /* A parameter of the last request to @endpoint; NULL when the request
  * did not carry it. */
 static char *
@@ -562,47 +579,51 @@ test_issuer_mismatch (void)
 {
   McMockOAuthOptions options;
   g_autoptr(McTestOAuth) fixture = NULL;
-  g_autofree char *handle = NULL;
   g_autofree char *message = NULL;
 
   mc_mock_oauth_options_init (&options);
   options.issuer_override = "http://127.0.0.1:9/impostor";
   fixture = new_fixture (&options);
 
-  handle = start_authorize (fixture, "open", NULL);
-  message = wait_failure (fixture, handle, 2, "discovery-failed");
+  message = refused_before_dialog (fixture, NULL, "discovery-failed");
   assert_contains (message, mc_mock_oauth_get_issuer (fixture->mock));
   assert_contains (message, "http://127.0.0.1:9/impostor");
-
-  assert_nothing_shown (fixture);
-  assert_nothing_stored (fixture);
   g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_REGISTRATION), ==, 0);
 }
 
-/* MCP: without S256 the client must refuse to proceed. */
+/* MCP: without S256 the client must refuse to proceed. That holds for
+ * metadata found the MCP 2025-03-26 way too: metadata that is there says
+ * what the server does (RFC 8414 §2: absent, no PKCE); only a server with
+ * no metadata at all is taken to do PKCE. */
 static void
 test_no_pkce (void)
 {
   static const char * const plain_only[] = { "plain", NULL };
-  const char * const *variants[] = { NULL, plain_only };
+  const struct {
+    const char * const *methods;
+    gboolean            legacy;
+  } variants[] = { { NULL, FALSE }, { plain_only, FALSE }, { NULL, TRUE } };
 
   for (gsize i = 0; i < G_N_ELEMENTS (variants); i++)
     {
       McMockOAuthOptions options;
       g_autoptr(McTestOAuth) fixture = NULL;
-      g_autofree char *handle = NULL;
       g_autofree char *message = NULL;
 
-      g_test_message ("code_challenge_methods_supported: %s", variants[i] != NULL ? "[plain]" : "absent");
+      g_test_message ("code_challenge_methods_supported: %s%s", variants[i].methods != NULL ? "[plain]" : "absent",
+                      variants[i].legacy ? ", no PRM, metadata at the origin" : "");
       mc_mock_oauth_options_init (&options);
-      options.code_challenge_methods = variants[i];
+      if (variants[i].legacy)
+        {
+          options.prm_locations = MC_MOCK_OAUTH_PRM_NONE;
+          options.challenge_prm = MC_MOCK_OAUTH_PRM_NONE;
+          options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+        }
+      options.code_challenge_methods = variants[i].methods;
       fixture = new_fixture (&options);
 
-      handle = start_authorize (fixture, "open", NULL);
-      message = wait_failure (fixture, handle, 2, "no-pkce");
+      message = refused_before_dialog (fixture, NULL, "no-pkce");
       assert_contains (message, mc_mock_oauth_get_issuer (fixture->mock));
-      assert_nothing_shown (fixture);
-      assert_nothing_stored (fixture);
       g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_AUTHORIZE), ==, 0);
     }
 }
@@ -613,18 +634,14 @@ test_prm_other_resource (void)
 {
   McMockOAuthOptions options;
   g_autoptr(McTestOAuth) fixture = NULL;
-  g_autofree char *handle = NULL;
   g_autofree char *message = NULL;
 
   mc_mock_oauth_options_init (&options);
   options.prm_resource = "http://127.0.0.1:9/mcp";
   fixture = new_fixture (&options);
 
-  handle = start_authorize (fixture, "open", NULL);
-  message = wait_failure (fixture, handle, 2, "discovery-failed");
+  message = refused_before_dialog (fixture, NULL, "discovery-failed");
   assert_contains (message, "http://127.0.0.1:9/mcp");
-  assert_nothing_shown (fixture);
-  assert_nothing_stored (fixture);
 
   /* Not even its authorization server was asked. */
   assert_metadata_urls (fixture,
@@ -667,28 +684,6 @@ test_prm_resource_prefix (void)
   grant = g_variant_get_child_value (grants, 0);
   g_assert_true (g_variant_lookup (grant, "resource", "&s", &resource));
   g_assert_cmpstr (resource, ==, mc_mock_oauth_get_resource_url (fixture->mock));
-}
-
-/* No PRM anywhere: the message says where the broker looked. */
-static void
-test_prm_nowhere (void)
-{
-  McMockOAuthOptions options;
-  g_autoptr(McTestOAuth) fixture = NULL;
-  g_autofree char *handle = NULL;
-  g_autofree char *message = NULL;
-
-  mc_mock_oauth_options_init (&options);
-  options.prm_locations = MC_MOCK_OAUTH_PRM_NONE;
-  options.challenge_prm = MC_MOCK_OAUTH_PRM_NONE;
-  fixture = new_fixture (&options);
-
-  handle = start_authorize (fixture, "open", NULL);
-  message = wait_failure (fixture, handle, 2, "discovery-failed");
-  assert_contains (message, mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_PATH_INSERTED));
-  assert_contains (message, mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_ROOT));
-  assert_nothing_shown (fixture);
-  assert_nothing_stored (fixture);
 }
 
 /* A header that cannot be read is the server's fault: ignored, and
@@ -738,6 +733,331 @@ test_invalid_resource_url (void)
 
   g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_METADATA), ==, 0);
   assert_nothing_shown (fixture);
+}
+
+/* MCP 2025-03-26 back-compat {{{1 */
+
+/* A server of MCP 2025-03-26: no PRM anywhere, and challenges that name
+ * none. */
+static void
+legacy_options (McMockOAuthOptions *options)
+{
+  mc_mock_oauth_options_init (options);
+  options->prm_locations = MC_MOCK_OAUTH_PRM_NONE;
+  options->challenge_prm = MC_MOCK_OAUTH_PRM_NONE;
+}
+
+/* A sign-in found the 2025-03-26 way: the broker asked for both PRM URLs,
+ * then for the metadata at the origin, and nothing else; the dialog
+ * showed the user @authorization_endpoint at @issuer, with its verdict;
+ * the grant is with @issuer; and its token works at the MCP server. */
+static void
+assert_legacy_sign_in (McTestOAuth *fixture,
+                       const char  *issuer,
+                       const char  *authorization_endpoint)
+{
+  g_autoptr(JsonObject) prompt = wait_prompt (fixture, 0);
+  JsonObject *verdict = json_object_get_object_member (prompt, "as_verdict");
+  g_autoptr(GVariant) grants = mc_test_oauth_list_grants (fixture);
+  g_autoptr(GVariant) grant = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  const char *grant_issuer = NULL;
+
+  assert_metadata_urls (fixture,
+                        mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_PATH_INSERTED),
+                        mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_ROOT),
+                        mc_mock_oauth_get_as_metadata_url (fixture->mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY),
+                        NULL);
+
+  g_assert_cmpstr (json_object_get_string_member (prompt, "resource"), ==,
+                   mc_mock_oauth_get_resource_url (fixture->mock));
+  g_assert_cmpstr (json_object_get_string_member (prompt, "issuer"), ==, issuer);
+  g_assert_cmpstr (json_object_get_string_member (prompt, "authorization_endpoint"), ==, authorization_endpoint);
+  g_assert_nonnull (verdict);
+  g_assert_cmpstr (json_object_get_string_member (verdict, "host"), ==, "127.0.0.1");
+  g_assert_cmpstr (json_object_get_string_member (verdict, "risk"), !=, "blocked");
+
+  g_assert_cmpuint (g_variant_n_children (grants), ==, 1);
+  grant = g_variant_get_child_value (grants, 0);
+  g_assert_true (g_variant_lookup (grant, "issuer", "&s", &grant_issuer));
+  g_assert_cmpstr (grant_issuer, ==, issuer);
+
+  token = mc_test_oauth_get_token (fixture, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fetch_resource (fixture, token, NULL), ==, 200);
+}
+
+typedef enum
+{
+  LEGACY_ISSUER_PATH,
+  LEGACY_ISSUER_ORIGIN,
+  LEGACY_ISSUER_TRAILING_SLASH,
+} LegacyIssuer;
+
+/* No PRM, RFC 8414 metadata at the MCP server's origin. The conformance
+ * suite's auth/2025-03-26-oauth-metadata-backcompat server says its
+ * issuer is the origin with "/oauth", its endpoints under it; others say
+ * the origin, with or without a slash. All are on the origin the token
+ * is for, so all are taken, and the grant and "iss" are the document's
+ * issuer. Nothing names a scope, so none is asked for. */
+static void
+test_legacy_metadata_at_origin (gconstpointer data)
+{
+  LegacyIssuer kind = GPOINTER_TO_INT (data);
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  g_autofree char *issuer = NULL;
+  g_autofree char *grant_id = NULL;
+  g_autofree char *legacy_url = NULL;
+
+  legacy_options (&options);
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+  options.scopes_supported = NULL;
+  if (kind == LEGACY_ISSUER_PATH)
+    options.issuer_path = "/oauth";
+  fixture = new_fixture (&options);
+  if (kind == LEGACY_ISSUER_TRAILING_SLASH)
+    {
+      /* The origin is known only once the mock listens. */
+      issuer = g_strconcat (mc_mock_oauth_get_origin (fixture->mock), "/", NULL);
+      options.issuer_override = issuer;
+      mc_mock_oauth_reconfigure (fixture->mock, &options);
+    }
+  else
+    {
+      issuer = g_strdup (mc_mock_oauth_get_issuer (fixture->mock));
+    }
+  legacy_url = g_strconcat (mc_mock_oauth_get_origin (fixture->mock), "/.well-known/oauth-authorization-server", NULL);
+  g_assert_cmpstr (mc_mock_oauth_get_as_metadata_url (fixture->mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY), ==,
+                   legacy_url);
+
+  grant_id = sign_in (fixture, "open", NULL);
+  assert_legacy_sign_in (fixture, issuer,
+                         mc_mock_oauth_get_endpoint_url (fixture->mock, MC_MOCK_OAUTH_ENDPOINT_AUTHORIZE));
+
+  params = mc_mock_oauth_dup_last_params (fixture->mock, MC_MOCK_OAUTH_ENDPOINT_AUTHORIZE);
+  g_assert_false (g_hash_table_contains (params, "scope"));
+  g_assert_cmpstr (g_hash_table_lookup (params, "code_challenge_method"), ==, "S256");
+  g_assert_cmpstr (g_hash_table_lookup (params, "resource"), ==, mc_mock_oauth_get_resource_url (fixture->mock));
+  g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_REGISTRATION), ==, 1);
+}
+
+/* No PRM and no metadata at all (auth/2025-03-26-oauth-endpoint-fallback):
+ * the default endpoints at the origin, which the user is shown; the
+ * challenge's scope is asked for. */
+static void
+test_legacy_default_endpoints (void)
+{
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autoptr(McMockOAuthRequest) authorize_request = NULL;
+  g_autoptr(McMockOAuthRequest) token_request = NULL;
+  g_autoptr(McMockOAuthRequest) register_request = NULL;
+  g_autofree char *challenge = NULL;
+  g_autofree char *grant_id = NULL;
+  g_autofree char *authorize_url = NULL;
+  g_autofree char *token_url = NULL;
+  g_autofree char *register_url = NULL;
+  g_autofree char *scope = NULL;
+  const char *origin;
+
+  legacy_options (&options);
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_NONE;
+  fixture = new_fixture (&options);
+  origin = mc_mock_oauth_get_origin (fixture->mock);
+  authorize_url = g_strconcat (origin, "/authorize", NULL);
+  token_url = g_strconcat (origin, "/token", NULL);
+  register_url = g_strconcat (origin, "/register", NULL);
+
+  challenge = mc_mock_oauth_dup_challenge (fixture->mock, "files:read", NULL);
+  g_assert_null (strstr (challenge, "resource_metadata"));
+  grant_id = sign_in (fixture, "open", authorize_options (challenge, NULL));
+  assert_legacy_sign_in (fixture, origin, authorize_url);
+
+  /* The mock saw each default endpoint, at the root of the origin. */
+  register_request = last_request (fixture, MC_MOCK_OAUTH_ENDPOINT_REGISTER);
+  g_assert_cmpstr (register_request->url, ==, register_url);
+  g_assert_cmpuint (register_request->status, ==, 201);
+  authorize_request = last_request (fixture, MC_MOCK_OAUTH_ENDPOINT_AUTHORIZE);
+  g_assert_true (g_str_has_prefix (authorize_request->url, authorize_url));
+  g_assert_cmpint (authorize_request->url[strlen (authorize_url)], ==, '?');
+  g_assert_cmpuint (authorize_request->status, ==, 302);
+  token_request = last_request (fixture, MC_MOCK_OAUTH_ENDPOINT_TOKEN);
+  g_assert_cmpstr (token_request->url, ==, token_url);
+  g_assert_cmpuint (token_request->status, ==, 200);
+
+  scope = last_param (fixture, MC_MOCK_OAUTH_ENDPOINT_AUTHORIZE, "scope");
+  g_assert_cmpstr (scope, ==, "files:read");
+}
+
+/* No metadata and no /register: after the dialog, registration-failed,
+ * naming the endpoint guessed and what to do. */
+static void
+test_legacy_no_registration (void)
+{
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *register_url = NULL;
+
+  legacy_options (&options);
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_NONE;
+  options.registration_endpoint = FALSE;
+  fixture = new_fixture (&options);
+  register_url = g_strconcat (mc_mock_oauth_get_origin (fixture->mock), "/register", NULL);
+
+  handle = start_authorize (fixture, "open", NULL);
+  message = wait_failure (fixture, handle, 2, "registration-failed");
+  assert_contains (message, register_url);
+  assert_contains (message, "HTTP 404");
+  assert_contains (message, "mcp-consent client set");
+  assert_nothing_stored (fixture);
+  g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_AUTHORIZE), ==, 0);
+}
+
+/* A resource_metadata URL that fails is an error, as before: a 2025-03-26
+ * server names none, so this is a broken newer one. No guessing. */
+static void
+test_legacy_not_for_named_prm (void)
+{
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *challenge = NULL;
+  g_autofree char *message = NULL;
+  const char *prm_url;
+
+  legacy_options (&options);
+  options.challenge_prm = MC_MOCK_OAUTH_PRM_CUSTOM;
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+  fixture = new_fixture (&options);
+  prm_url = mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_CUSTOM);
+
+  challenge = mc_mock_oauth_dup_challenge (fixture->mock, NULL, NULL);
+  assert_contains (challenge, prm_url);
+  message = refused_before_dialog (fixture, authorize_options (challenge, NULL), "discovery-failed");
+  assert_contains (message, prm_url);
+  assert_contains (message, "HTTP 404");
+
+  assert_metadata_urls (fixture, prm_url, NULL);
+}
+
+/* Only "there is no such document" (404, 410) makes a 2025-03-26 server:
+ * a failing server (5xx), one that limits (429), refuses (401) or answers
+ * with something else there (405) is not guessed around. */
+static void
+test_legacy_prm_status (void)
+{
+  const guint refused[] = { 500, 429, 401, 405 };
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *grant_id = NULL;
+  g_autofree char *legacy_url = NULL;
+  g_auto(GStrv) last_urls = NULL;
+
+  legacy_options (&options);
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+  fixture = new_fixture (&options);
+  legacy_url = g_strdup (mc_mock_oauth_get_as_metadata_url (fixture->mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *message = NULL;
+      g_autofree char *status = g_strdup_printf ("HTTP %u", refused[i]);
+      g_auto(GStrv) urls = NULL;
+
+      g_test_message ("PRM URLs answer %u", refused[i]);
+      options.prm_missing_status = refused[i];
+      mc_mock_oauth_reconfigure (fixture->mock, &options);
+
+      message = refused_before_dialog (fixture, NULL, "discovery-failed");
+      assert_contains (message, mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_PATH_INSERTED));
+      assert_contains (message, mc_mock_oauth_get_prm_url (fixture->mock, MC_MOCK_OAUTH_PRM_ROOT));
+      assert_contains (message, status);
+
+      urls = mc_mock_oauth_dup_metadata_urls (fixture->mock);
+      g_assert_false (g_strv_contains ((const char * const *) urls, legacy_url));
+    }
+
+  /* 410 Gone says what 404 says. (A sixth Authorize within the attempt
+   * window would be one too many.) */
+  options.prm_missing_status = 410;
+  mc_mock_oauth_reconfigure (fixture->mock, &options);
+  grant_id = sign_in (fixture, "open", NULL);
+  last_urls = mc_mock_oauth_dup_metadata_urls (fixture->mock);
+  g_assert_true (g_strv_contains ((const char * const *) last_urls, legacy_url));
+}
+
+/* A server nobody answers at is not a 2025-03-26 server either. */
+static void
+test_legacy_unreachable (void)
+{
+  g_autoptr(McTestOAuth) fixture = new_fixture (NULL);
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *resource = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *message = NULL;
+
+  resource = g_strdup_printf ("http://127.0.0.1:%u/mcp", mc_test_reserve_port (&socket));
+
+  mc_test_env_set_script (fixture->env, "open\n");
+  handle = mc_test_oauth_authorize (fixture, resource, NULL, &error);
+  g_assert_no_error (error);
+  message = wait_failure (fixture, handle, 2, "discovery-failed");
+  assert_contains (message, resource);
+  assert_nothing_shown (fixture);
+  assert_nothing_stored (fixture);
+  g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_METADATA), ==, 0);
+}
+
+/* PRM 404, but the origin's metadata URL fails: no default endpoints
+ * either. */
+static void
+test_legacy_metadata_fails (void)
+{
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *message = NULL;
+
+  legacy_options (&options);
+  options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_NONE;
+  options.as_metadata_missing_status = 500;
+  fixture = new_fixture (&options);
+
+  message = refused_before_dialog (fixture, NULL, "discovery-failed");
+  assert_contains (message, mc_mock_oauth_get_as_metadata_url (fixture->mock, MC_MOCK_OAUTH_AS_METADATA_LEGACY));
+  assert_contains (message, "HTTP 500");
+  g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_REGISTRATION), ==, 0);
+  g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_AUTHORIZE), ==, 0);
+}
+
+/* Metadata at the origin that names an issuer on another origin would
+ * send the sign-in where the server cannot: refused. */
+static void
+test_legacy_issuer_elsewhere (void)
+{
+  const char *issuers[] = { "http://127.0.0.1:9/oauth", "https://auth.example.com" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (issuers); i++)
+    {
+      McMockOAuthOptions options;
+      g_autoptr(McTestOAuth) fixture = NULL;
+      g_autofree char *message = NULL;
+
+      g_test_message ("issuer %s", issuers[i]);
+      legacy_options (&options);
+      options.as_metadata = MC_MOCK_OAUTH_AS_METADATA_LEGACY;
+      options.issuer_override = issuers[i];
+      fixture = new_fixture (&options);
+
+      message = refused_before_dialog (fixture, NULL, "discovery-failed");
+      assert_contains (message, issuers[i]);
+      assert_contains (message, mc_mock_oauth_get_origin (fixture->mock));
+      g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_REGISTRATION), ==, 0);
+    }
 }
 
 /* Registration {{{1 */
@@ -1446,7 +1766,6 @@ main (int   argc,
   g_test_add_func ("/oauth-discovery/prm/root", test_prm_root);
   g_test_add_func ("/oauth-discovery/prm/other-resource", test_prm_other_resource);
   g_test_add_func ("/oauth-discovery/prm/resource-prefix", test_prm_resource_prefix);
-  g_test_add_func ("/oauth-discovery/prm/nowhere", test_prm_nowhere);
   g_test_add_data_func ("/oauth-discovery/as-metadata/rfc8414", &as_rfc8414, test_as_metadata);
   g_test_add_data_func ("/oauth-discovery/as-metadata/openid", &as_openid, test_as_metadata);
   g_test_add_data_func ("/oauth-discovery/as-metadata/issuer-path/rfc8414", &as_path_rfc8414, test_as_metadata);
@@ -1458,6 +1777,20 @@ main (int   argc,
   g_test_add_func ("/oauth-discovery/as-metadata/issuer-mismatch", test_issuer_mismatch);
   g_test_add_func ("/oauth-discovery/as-metadata/no-pkce", test_no_pkce);
   g_test_add_func ("/oauth-discovery/malformed-challenge", test_malformed_challenge);
+
+  g_test_add_data_func ("/oauth-discovery/legacy/metadata-at-origin/issuer-path",
+                        GINT_TO_POINTER (LEGACY_ISSUER_PATH), test_legacy_metadata_at_origin);
+  g_test_add_data_func ("/oauth-discovery/legacy/metadata-at-origin/issuer-origin",
+                        GINT_TO_POINTER (LEGACY_ISSUER_ORIGIN), test_legacy_metadata_at_origin);
+  g_test_add_data_func ("/oauth-discovery/legacy/metadata-at-origin/issuer-trailing-slash",
+                        GINT_TO_POINTER (LEGACY_ISSUER_TRAILING_SLASH), test_legacy_metadata_at_origin);
+  g_test_add_func ("/oauth-discovery/legacy/default-endpoints", test_legacy_default_endpoints);
+  g_test_add_func ("/oauth-discovery/legacy/no-registration", test_legacy_no_registration);
+  g_test_add_func ("/oauth-discovery/legacy/not-for-named-prm", test_legacy_not_for_named_prm);
+  g_test_add_func ("/oauth-discovery/legacy/prm-status", test_legacy_prm_status);
+  g_test_add_func ("/oauth-discovery/legacy/unreachable", test_legacy_unreachable);
+  g_test_add_func ("/oauth-discovery/legacy/metadata-fails", test_legacy_metadata_fails);
+  g_test_add_func ("/oauth-discovery/legacy/issuer-elsewhere", test_legacy_issuer_elsewhere);
   g_test_add_func ("/oauth-discovery/invalid-resource-url", test_invalid_resource_url);
 
   g_test_add_func ("/oauth-discovery/registration/dynamic", test_dynamic_registration);

@@ -881,6 +881,26 @@ test_registration_invalid (void)
   assert_refuses_broken_json (accepts_registration, REGISTRATION_SOURCE, TRUE);
 }
 
+/* MCP 2025-03-26: a server without metadata has its endpoints at the
+ * default paths of its origin. */
+static void
+test_as_defaults (void)
+{
+  g_autoptr(McAuthServerMetadata) metadata = mc_auth_server_metadata_new_defaults ("http://127.0.0.1:3000");
+
+  g_assert_cmpstr (metadata->issuer, ==, "http://127.0.0.1:3000");
+  g_assert_cmpstr (metadata->authorization_endpoint, ==, "http://127.0.0.1:3000/authorize");
+  g_assert_cmpstr (metadata->token_endpoint, ==, "http://127.0.0.1:3000/token");
+  g_assert_cmpstr (metadata->registration_endpoint, ==, "http://127.0.0.1:3000/register");
+  g_assert_null (metadata->revocation_endpoint);
+  g_assert_null (metadata->scopes_supported);
+  g_assert_null (metadata->token_endpoint_auth_methods_supported);
+  g_assert_false (metadata->client_id_metadata_document_supported);
+  g_assert_false (metadata->authorization_response_iss_parameter_supported);
+  /* 2025-03-26 required PKCE of every client. */
+  g_assert_true (mc_auth_server_metadata_supports_s256 (metadata));
+}
+
 static void
 test_free_null (void)
 {
@@ -902,6 +922,7 @@ main (int   argc,
   g_test_add_func ("/oauth-metadata/as/valid", test_as_valid);
   g_test_add_func ("/oauth-metadata/as/pkce-methods", test_as_pkce_methods);
   g_test_add_func ("/oauth-metadata/as/invalid", test_as_invalid);
+  g_test_add_func ("/oauth-metadata/as/defaults", test_as_defaults);
   g_test_add_func ("/oauth-metadata/token/valid", test_token_valid);
   g_test_add_func ("/oauth-metadata/token/invalid", test_token_invalid);
   g_test_add_func ("/oauth-metadata/oauth-error", test_oauth_error);

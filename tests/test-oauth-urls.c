@@ -139,6 +139,61 @@ test_same_resource (void)
 }
 
 static void
+assert_origin (const char *url,
+               const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *origin = mc_oauth_origin (url, &error);
+  g_autofree char *canonical = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (origin, ==, expected);
+  /* An origin is a canonical resource, and its own origin. */
+  canonical = mc_oauth_canonical_resource (origin, NULL);
+  g_assert_cmpstr (canonical, ==, origin);
+  g_assert_true (mc_oauth_same_origin (url, origin));
+}
+
+/* MCP 2025-03-26's "authorization base URL": the server's URL without its
+ * path. */
+static void
+test_origin (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *origin = NULL;
+
+  assert_origin ("https://mcp.example.com/public/mcp", "https://mcp.example.com");
+  assert_origin ("https://mcp.example.com", "https://mcp.example.com");
+  assert_origin ("HTTPS://MCP.Example.COM:443/MCP/", "https://mcp.example.com");
+  assert_origin ("https://mcp.example.com:8443/mcp?tenant=a#x", "https://mcp.example.com:8443");
+  assert_origin ("http://localhost:80/mcp", "http://localhost");
+  assert_origin ("http://127.0.0.1:3000/oauth/", "http://127.0.0.1:3000");
+  assert_origin ("http://[0:0:0:0:0:0:0:1]:3000/mcp", "http://[::1]:3000");
+
+  origin = mc_oauth_origin ("https://user@mcp.example.com/mcp", &error);
+  g_assert_null (origin);
+  g_assert_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT);
+  g_assert_true (g_str_has_prefix (error->message, "The URL "));
+  g_clear_error (&error);
+  origin = mc_oauth_origin ("ftp://mcp.example.com/mcp", &error);
+  g_assert_null (origin);
+  g_assert_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_same_origin (void)
+{
+  g_assert_true (mc_oauth_same_origin ("https://mcp.example.com/mcp", "https://MCP.example.com:443/oauth"));
+  g_assert_true (mc_oauth_same_origin ("http://127.0.0.1:3000", "http://127.0.0.1:3000/"));
+  g_assert_true (mc_oauth_same_origin ("http://[::1]:3000/a", "http://[0::1]:3000/b"));
+  g_assert_false (mc_oauth_same_origin ("https://mcp.example.com/mcp", "http://mcp.example.com/mcp"));
+  g_assert_false (mc_oauth_same_origin ("https://mcp.example.com/mcp", "https://mcp.example.com:8443/mcp"));
+  g_assert_false (mc_oauth_same_origin ("https://mcp.example.com", "https://auth.mcp.example.com"));
+  g_assert_false (mc_oauth_same_origin ("http://127.0.0.1:3000", "http://localhost:3000"));
+  g_assert_false (mc_oauth_same_origin ("not a url", "not a url"));
+}
+
+static void
 assert_urls (GPtrArray         *urls,
              const char * const expected[])
 {
@@ -404,6 +459,8 @@ main (int   argc,
   g_test_add_func ("/oauth-urls/canonical-resource", test_canonical_resource);
   g_test_add_func ("/oauth-urls/canonical-resource-long", test_canonical_resource_long);
   g_test_add_func ("/oauth-urls/same-resource", test_same_resource);
+  g_test_add_func ("/oauth-urls/origin", test_origin);
+  g_test_add_func ("/oauth-urls/same-origin", test_same_origin);
   g_test_add_func ("/oauth-urls/prm-urls", test_prm_urls);
   g_test_add_func ("/oauth-urls/as-metadata-urls", test_as_metadata_urls);
   g_test_add_func ("/oauth-urls/url-is-acceptable", test_url_is_acceptable);

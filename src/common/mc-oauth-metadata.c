@@ -411,6 +411,42 @@ mc_auth_server_metadata_parse (const char  *json,
 }
 
 /**
+ * mc_auth_server_metadata_new_defaults:
+ * @origin: the MCP server's origin (mc_oauth_origin()), which MCP
+ *   2025-03-26 calls its "authorization base URL"
+ *
+ * The metadata MCP 2025-03-26 has clients assume for a server that
+ * publishes none ("Fallbacks for Servers without Metadata Discovery"):
+ * the authorization server is @origin, with its endpoints at the default
+ * paths "/authorize", "/token" and "/register".  Nothing says so, but
+ * that version required PKCE of every client and OAuth 2.1 of every
+ * server, so S256 is taken as supported; "code" is the only response
+ * type.  There is no revocation endpoint, no RFC 9207 "iss", no client
+ * ID metadata documents, and no list of scopes or token endpoint
+ * methods.  Whether the endpoints exist shows only when they are used:
+ * no registration endpoint ends dynamic registration with an HTTP error.
+ *
+ * Returns: (transfer full): the metadata
+ */
+McAuthServerMetadata *
+mc_auth_server_metadata_new_defaults (const char *origin)
+{
+  McAuthServerMetadata *metadata = NULL;
+
+  g_return_val_if_fail (origin != NULL, NULL);
+
+  metadata = g_new0 (McAuthServerMetadata, 1);
+  metadata->issuer = g_strdup (origin);
+  metadata->authorization_endpoint = g_strconcat (origin, "/authorize", NULL);
+  metadata->token_endpoint = g_strconcat (origin, "/token", NULL);
+  metadata->registration_endpoint = g_strconcat (origin, "/register", NULL);
+  metadata->response_types_supported = g_strsplit ("code", " ", -1);
+  metadata->code_challenge_methods_supported = g_strsplit ("S256", " ", -1);
+
+  return metadata;
+}
+
+/**
  * mc_auth_server_metadata_supports_s256:
  * @self: metadata
  *

@@ -135,6 +135,7 @@ McAuthServerMetadata        *mc_auth_server_metadata_parse        (const char   
                                                                    gsize                              length,
                                                                    const char                        *source,
                                                                    GError                           **error);
+McAuthServerMetadata        *mc_auth_server_metadata_new_defaults (const char                        *origin);
 gboolean                     mc_auth_server_metadata_supports_s256 (const McAuthServerMetadata       *self);
 gboolean                     mc_auth_server_metadata_supports_auth_method (const McAuthServerMetadata *self,
                                                                    const char                        *method);

@@ -400,6 +400,18 @@ mc_oauth_canonical_resource (const char  *url,
   return g_strconcat (origin, path, NULL);
 }
 
+/* Whether @a and @b both have a @form, and it is the same. */
+static gboolean
+same_form (char *(*form) (const char *url, GError **error),
+           const char *a,
+           const char *b)
+{
+  g_autofree char *form_a = form (a, NULL);
+  g_autofree char *form_b = form (b, NULL);
+
+  return form_a != NULL && form_b != NULL && g_str_equal (form_a, form_b);
+}
+
 /**
  * mc_oauth_same_resource:
  * @a: a URL
@@ -416,16 +428,64 @@ gboolean
 mc_oauth_same_resource (const char *a,
                         const char *b)
 {
-  g_autofree char *canonical_a = NULL;
-  g_autofree char *canonical_b = NULL;
-
   g_return_val_if_fail (a != NULL, FALSE);
   g_return_val_if_fail (b != NULL, FALSE);
 
-  canonical_a = mc_oauth_canonical_resource (a, NULL);
-  canonical_b = mc_oauth_canonical_resource (b, NULL);
+  return same_form (mc_oauth_canonical_resource, a, b);
+}
 
-  return canonical_a != NULL && canonical_b != NULL && g_str_equal (canonical_a, canonical_b);
+/**
+ * mc_oauth_origin:
+ * @url: an absolute http or https URL
+ * @error: return location for a #GError
+ *
+ * The origin of @url (RFC 6454 §4), in the form of
+ * mc_oauth_canonical_resource(): "scheme://host[:port]", the scheme and
+ * host lower-cased, an IPv6 address in its shortest form, the default
+ * port left out.  MCP 2025-03-26 calls it the "authorization base URL"
+ * of a server: its URL with the path discarded.  A query and a fragment
+ * are allowed in @url, and dropped.
+ *
+ * Returns: (transfer full): the origin, which is its own canonical
+ *   resource, or %NULL with @error set to %MC_ERROR_INVALID_ARGUMENT
+ */
+char *
+mc_oauth_origin (const char  *url,
+                 GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  uri = _mc_oauth_parse_url (url, MC_OAUTH_URL_PARTS_QUERY | MC_OAUTH_URL_PARTS_FRAGMENT, error);
+  if (uri == NULL)
+    {
+      g_prefix_error (error, "The URL ");
+      return NULL;
+    }
+
+  return url_origin (uri);
+}
+
+/**
+ * mc_oauth_same_origin:
+ * @a: a URL
+ * @b: another URL
+ *
+ * Whether @a and @b both have an origin (mc_oauth_origin()), and it is
+ * the same: same scheme, host and port, however they are written.
+ *
+ * Returns: %TRUE if they are on the same origin
+ */
+gboolean
+mc_oauth_same_origin (const char *a,
+                      const char *b)
+{
+  g_return_val_if_fail (a != NULL, FALSE);
+  g_return_val_if_fail (b != NULL, FALSE);
+
+  return same_form (mc_oauth_origin, a, b);
 }
 
 /**

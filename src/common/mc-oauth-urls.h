@@ -21,6 +21,10 @@ char      *mc_oauth_canonical_resource       (const char          *url,
                                               GError             **error);
 gboolean   mc_oauth_same_resource            (const char          *a,
                                               const char          *b);
+char      *mc_oauth_origin                   (const char          *url,
+                                              GError             **error);
+gboolean   mc_oauth_same_origin              (const char          *a,
+                                              const char          *b);
 GPtrArray *mc_oauth_prm_urls                 (const char          *resource);
 GPtrArray *mc_oauth_as_metadata_urls         (const char          *issuer);
 gboolean   mc_oauth_url_is_acceptable        (const char          *url,

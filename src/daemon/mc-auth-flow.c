@@ -23,7 +23,9 @@
  *
  *   discover: WWW-Authenticate → Protected Resource Metadata (RFC 9728) →
  *     authorization server metadata (RFC 8414 / OpenID discovery) → PKCE
- *     check → the scopes to ask for;
+ *     check → the scopes to ask for; or, for a server of MCP 2025-03-26
+ *     that has no PRM, the authorization server at its origin (RFC 8414
+ *     metadata there, else the default endpoints);
  *   sign in: a client (pre-registered, metadata document, dynamic) → the
  *     loopback listener → the browser, with PKCE, state and resource →
  *     the callback (state, iss) → the code exchange → the tokens into the
@@ -49,6 +51,9 @@ struct _McAuthFlow
   /* Discovered */
   McProtectedResourceMetadata *prm;
   McAuthServerMetadata        *as;
+  /* The server publishes no metadata: as has MCP 2025-03-26's default
+   * endpoints, which may not exist. */
+  gboolean                     default_endpoints;
   McUrlVerdict                *as_verdict;
   GStrv                        scopes_to_ask;
   GStrv                        granted_scopes;
@@ -290,6 +295,10 @@ typedef struct
   GPtrArray *urls;
   guint      next;
   GString   *tried;
+  /* Every PRM URL tried so far answered that it has no such document. */
+  gboolean   all_absent;
+  /* Looking for the authorization server as MCP 2025-03-26 did. */
+  gboolean   legacy;
 } Discovery;
 
 static void
@@ -302,6 +311,17 @@ discovery_free (Discovery *discovery)
 
 static void fetch_next_prm (GTask *task);
 static void fetch_next_as_metadata (GTask *task);
+
+/* An answer that says there is no such document: 404 Not Found, 410
+ * Gone. Only these let discovery fall back to MCP 2025-03-26's rules;
+ * everything else (no answer, 5xx, 429, 401, 403, 400, 405, a document
+ * that cannot be used) says the server is there and something went
+ * wrong, and guessing then would hide it (docs/authorization.md). */
+static gboolean
+is_absent_status (guint status)
+{
+  return status == 404 || status == 410;
+}
 
 /* RFC 9728 §3.3: the document must be about the resource we asked for. The
  * MCP TypeScript SDK also takes a resource that is a path prefix of the
@@ -443,6 +463,18 @@ on_as_metadata (GObject      *source_object,
 
   if (response->status != 200)
     {
+      /* MCP 2025-03-26, "Fallbacks for Servers without Metadata
+       * Discovery": none at the origin means the default endpoints. A
+       * server that is there but failing is not guessed around. */
+      if (discovery->legacy && is_absent_status (response->status))
+        {
+          g_message ("%s publishes no authorization server metadata either: signing in at the default "
+                     "endpoints of %s", self->resource, issuer);
+          self->as = mc_auth_server_metadata_new_defaults (issuer);
+          self->default_endpoints = TRUE;
+          finish_discovery (task);
+          return;
+        }
       g_string_append_printf (discovery->tried, "; %s: HTTP %u", url, response->status);
       fetch_next_as_metadata (g_steal_pointer (&task));
       return;
@@ -457,8 +489,24 @@ on_as_metadata (GObject      *source_object,
       return;
     }
 
-  /* RFC 8414 §3.3: metadata about another issuer must not be used. */
-  if (!g_str_equal (metadata->issuer, issuer))
+  /* RFC 8414 §3.3: metadata about another issuer must not be used.
+   *
+   * In MCP 2025-03-26's discovery the issuer asked for is the MCP
+   * server's origin, and servers of that time named their issuer
+   * elsewhere on it ("/oauth", a trailing slash), as the MCP TypeScript
+   * SDK let them. Any issuer on that origin is taken: the metadata comes
+   * from the origin the token is for, so it cannot send the sign-in
+   * anywhere the server itself could not. Another origin could, and is
+   * refused. The issuer kept is the document's, for the grant and for
+   * RFC 9207's "iss". */
+  if (discovery->legacy && !mc_oauth_same_origin (metadata->issuer, issuer))
+    {
+      g_string_append_printf (discovery->tried, "; %s describes the issuer “%s”, which is not on the origin %s",
+                              url, metadata->issuer, issuer);
+      fetch_next_as_metadata (g_steal_pointer (&task));
+      return;
+    }
+  if (!discovery->legacy && !g_str_equal (metadata->issuer, issuer))
     {
       g_string_append_printf (discovery->tried, "; %s describes the issuer “%s”, not “%s”",
                               url, metadata->issuer, issuer);
@@ -479,9 +527,14 @@ fetch_next_as_metadata (GTask *task)
 
   if (discovery->next == discovery->urls->len)
     {
-      g_task_return_error (task, discovery_error ("No usable metadata for the authorization server %s (%s)",
-                                                  self->prm->authorization_servers[0],
-                                                  discovery->tried->str + 2));
+      if (discovery->legacy)
+        g_task_return_error (task, discovery_error ("%s publishes no protected resource metadata, and no usable "
+                                                    "authorization server metadata at its origin (%s)",
+                                                    self->resource, discovery->tried->str + 2));
+      else
+        g_task_return_error (task, discovery_error ("No usable metadata for the authorization server %s (%s)",
+                                                    self->prm->authorization_servers[0],
+                                                    discovery->tried->str + 2));
       g_object_unref (task);
       return;
     }
@@ -514,6 +567,47 @@ start_as_discovery (GTask *task)
 }
 
 static void
+start_legacy_discovery (GTask *task)
+{
+  McAuthFlow *self = g_task_get_source_object (task);
+  Discovery *discovery = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *origin = mc_oauth_origin (self->resource, &error);
+  g_autoptr(GPtrArray) as_urls = NULL;
+  const char *url = NULL;
+
+  /* The resource is canonical, so this does not fail. */
+  if (origin == NULL)
+    {
+      g_task_return_error (task, discovery_error ("%s has no origin: %s", self->resource, error->message));
+      g_object_unref (task);
+      return;
+    }
+
+  /* The first of the origin's metadata URLs is RFC 8414's, the one
+   * 2025-03-26 named. */
+  as_urls = mc_oauth_as_metadata_urls (origin);
+  url = g_ptr_array_index (as_urls, 0);
+
+  g_message ("%s publishes no protected resource metadata: looking for the authorization server at its "
+             "origin, as MCP 2025-03-26 did", self->resource);
+
+  /* What a 2025-03-26 server would have said: the resource, at its
+   * origin's authorization server, with no scopes of its own. */
+  self->prm = g_new0 (McProtectedResourceMetadata, 1);
+  self->prm->resource = g_strdup (self->resource);
+  self->prm->authorization_servers = g_new0 (char *, 2);
+  self->prm->authorization_servers[0] = g_steal_pointer (&origin);
+
+  /* The PRM URLs tried stay in the error message, if there is one. */
+  g_ptr_array_set_size (discovery->urls, 0);
+  g_ptr_array_add (discovery->urls, g_strdup (url));
+  discovery->next = 0;
+  discovery->legacy = TRUE;
+  fetch_next_as_metadata (task);
+}
+
+static void
 on_prm (GObject      *source_object,
         GAsyncResult *result,
         gpointer      user_data)
@@ -537,6 +631,7 @@ on_prm (GObject      *source_object,
           return;
         }
       g_string_append_printf (discovery->tried, "; %s: %s", url, error->message);
+      discovery->all_absent = FALSE;
       fetch_next_prm (g_steal_pointer (&task));
       return;
     }
@@ -544,9 +639,13 @@ on_prm (GObject      *source_object,
   if (response->status != 200)
     {
       g_string_append_printf (discovery->tried, "; %s: HTTP %u", url, response->status);
+      discovery->all_absent &= is_absent_status (response->status);
       fetch_next_prm (g_steal_pointer (&task));
       return;
     }
+
+  /* A document that is there but unusable is not an absent one. */
+  discovery->all_absent = FALSE;
 
   body = g_bytes_get_data (response->body, &length);
   prm = mc_protected_resource_metadata_parse (body, length, url, &error);
@@ -577,6 +676,13 @@ fetch_next_prm (GTask *task)
 
   if (discovery->next == discovery->urls->len)
     {
+      /* A resource_metadata URL that fails is the server's error, not a
+       * server of 2025-03-26, which named none. */
+      if (discovery->all_absent && (self->challenge == NULL || self->challenge->resource_metadata == NULL))
+        {
+          start_legacy_discovery (task);
+          return;
+        }
       g_task_return_error (task, discovery_error ("%s publishes no usable protected resource metadata (%s)",
                                                   self->resource, discovery->tried->str + 2));
       g_object_unref (task);
@@ -599,6 +705,11 @@ fetch_next_prm (GTask *task)
  * resource_metadata when present, else the path-inserted then the root
  * well-known URI; then the authorization server's metadata in the order
  * of §Authorization Server Metadata Discovery.
+ *
+ * When the challenge named no resource_metadata and every well-known URI
+ * answered 404 or 410, the server is taken for one of MCP 2025-03-26,
+ * which had no PRM: its origin is the authorization server, with RFC 8414
+ * metadata there or else the default endpoints.
  */
 void
 mc_auth_flow_discover_async (McAuthFlow          *self,
@@ -616,6 +727,7 @@ mc_auth_flow_discover_async (McAuthFlow          *self,
 
   discovery = g_new0 (Discovery, 1);
   discovery->tried = g_string_new (NULL);
+  discovery->all_absent = TRUE;
   if (self->challenge != NULL && self->challenge->resource_metadata != NULL)
     {
       discovery->urls = g_ptr_array_new_with_free_func (g_free);
@@ -1189,10 +1301,20 @@ on_registered (GObject      *source_object,
   if (response->status != 201 && response->status != 200)
     {
       g_autoptr(McOAuthError) oauth_error = mc_oauth_error_parse (body, length);
+      g_autofree char *hint = NULL;
 
-      fail_sign_in (task, MC_AUTH_ERROR_REGISTRATION, "%s refused to register the broker as a client: %s",
-                    self->as->registration_endpoint,
-                    oauth_error != NULL ? oauth_error->error : "no OAuth error given");
+      /* The endpoint was a guess; say so, and what to do instead. */
+      if (self->default_endpoints)
+        hint = g_strdup_printf ("; the server publishes no authorization server metadata, and this is "
+                                "only where MCP 2025-03-26 says registration would be: register a client "
+                                "at the server and give it to the broker with "
+                                "“mcp-consent client set --issuer %s --client-id ID”",
+                                self->as->issuer);
+      fail_sign_in (task, MC_AUTH_ERROR_REGISTRATION,
+                    "%s refused to register the broker as a client (HTTP %u: %s)%s",
+                    self->as->registration_endpoint, response->status,
+                    oauth_error != NULL ? oauth_error->error : "no OAuth error given",
+                    hint != NULL ? hint : "");
       return;
     }
 

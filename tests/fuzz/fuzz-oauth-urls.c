@@ -4,7 +4,8 @@
 
 /* libFuzzer target for mc-oauth-urls.h.  The input, up to the first NUL,
  * is a URL (also tried as an issuer, as a host and as a scope list); what
- * follows the NUL, up to the next one, is a second scope list.  Besides
+ * follows the NUL, up to the next one, is a second scope list, and a
+ * second URL to compare origins with.  Besides
  * crashes, sanitizer reports and criticals it checks:
  *
  * - the canonical resource is its own canonical form, an absolute http(s)
@@ -14,6 +15,11 @@
  * - the discovery URLs exist exactly when the resource (or issuer) is
  *   valid, in MCP's number and order, on its origin, each its own
  *   canonical form, and acceptable when the resource or issuer is;
+ * - the origin exists exactly when the URL parses (query and fragment
+ *   allowed), is "scheme://authority" of the canonical resource, its own
+ *   origin and canonical resource, and acceptable exactly when the URL
+ *   is; same-origin agrees with comparing origins, both ways round, and
+ *   holds for the same resource;
  * - a loopback host makes plain http acceptable;
  * - scope lists split exactly when every character is a space or a
  *   scope character, into valid, distinct tokens that join and split
@@ -112,6 +118,60 @@ check_canonical (const char *url)
    * this computer. */
   acceptable = mc_oauth_url_is_acceptable (url, NULL);
   check (acceptable == mc_oauth_url_is_acceptable (canonical, NULL));
+}
+
+static void
+check_origin (const char *url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = _mc_oauth_parse_url (url, MC_OAUTH_URL_PARTS_QUERY | MC_OAUTH_URL_PARTS_FRAGMENT, NULL);
+  g_autofree char *origin = mc_oauth_origin (url, &error);
+  g_autofree char *again = NULL;
+  g_autofree char *canonical = NULL;
+  g_autofree char *canonical_origin = NULL;
+  g_autofree char *resource = NULL;
+
+  check ((origin == NULL) == (uri == NULL));
+  if (origin == NULL)
+    {
+      check_refusal (error);
+      check (!mc_oauth_same_origin (url, url));
+      return;
+    }
+
+  check (error == NULL);
+  /* Nothing after the authority: a canonical resource without path or
+   * query, and its own origin. */
+  canonical_origin = origin_of (origin);
+  check (g_str_equal (canonical_origin, origin));
+  canonical = mc_oauth_canonical_resource (origin, NULL);
+  check (canonical != NULL && g_str_equal (canonical, origin));
+  again = mc_oauth_origin (origin, NULL);
+  check (again != NULL && g_str_equal (again, origin));
+  check (mc_oauth_same_origin (url, origin));
+  check (mc_oauth_url_is_acceptable (origin, NULL) == mc_oauth_url_is_acceptable (url, NULL));
+
+  /* The origin of the server's canonical URI, when it has one. */
+  resource = mc_oauth_canonical_resource (url, NULL);
+  if (resource != NULL)
+    {
+      g_autofree char *resource_origin = origin_of (resource);
+
+      check (g_str_equal (resource_origin, origin));
+    }
+}
+
+static void
+check_same_origin (const char *a,
+                   const char *b)
+{
+  g_autofree char *origin_a = mc_oauth_origin (a, NULL);
+  g_autofree char *origin_b = mc_oauth_origin (b, NULL);
+  gboolean same = mc_oauth_same_origin (a, b);
+
+  check (same == mc_oauth_same_origin (b, a));
+  check (same == (origin_a != NULL && origin_b != NULL && g_str_equal (origin_a, origin_b)));
+  check (!mc_oauth_same_resource (a, b) || same);
 }
 
 static void
@@ -306,6 +366,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   second = text_length < size ? fuzz_dup_string (data + text_length + 1, size - text_length - 1) : g_strdup ("");
 
   check_canonical (text);
+  check_origin (text);
+  check_same_origin (text, second);
   check_prm_urls (text);
   check_as_metadata_urls (text);
   check_acceptable (text);
