@@ -55,9 +55,9 @@ on_written (GObject      *source_object,
             gpointer      user_data)
 {
   McTestBridge *self = user_data;
-  g_autoptr(GBytes) bytes = g_queue_pop_head (&self->writes);
   g_autoptr(GError) error = NULL;
 
+  g_bytes_unref (g_queue_pop_head (&self->writes));
   self->writing = FALSE;
   /* A bridge that exited has its stdin closed; the test sees the exit. */
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source_object), result, NULL, &error))

@@ -328,8 +328,7 @@ on_event (McSseStream      *stream,
           const McSseEvent *event,
           gpointer          user_data)
 {
-  McLegacySse *self = user_data;
-  g_autoptr(McLegacySse) hold = g_object_ref (self);
+  g_autoptr(McLegacySse) self = g_object_ref (user_data);
   g_autoptr(McJsonrpcMessage) message = NULL;
 
   if (g_str_equal (event->type, "endpoint"))
@@ -362,8 +361,7 @@ on_ended (McSseStream  *stream,
           const GError *error,
           gpointer      user_data)
 {
-  McLegacySse *self = user_data;
-  g_autoptr(McLegacySse) hold = g_object_ref (self);
+  g_autoptr(McLegacySse) self = g_object_ref (user_data);
   g_autofree char *why = NULL;
 
   if (error != NULL)

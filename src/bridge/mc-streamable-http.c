@@ -254,8 +254,7 @@ on_draining_event (McSseStream      *stream,
                    const McSseEvent *event,
                    gpointer          user_data)
 {
-  McStreamableHttp *self = user_data;
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
+  g_autoptr(McStreamableHttp) self = g_object_ref (user_data);
 
   handle_event (self, event, "a stream after its response");
 }
@@ -496,8 +495,7 @@ on_exchange_event (McSseStream      *stream,
                    const McSseEvent *event,
                    gpointer          user_data)
 {
-  Exchange *ex = user_data;
-  g_autoptr(Exchange) hold = exchange_ref (ex);
+  g_autoptr(Exchange) ex = exchange_ref (user_data);
   g_autofree char *where = g_strdup_printf ("the stream of %s", mc_jsonrpc_message_describe (ex->message));
 
   ex->attempts = 0;
@@ -509,9 +507,8 @@ on_exchange_ended (McSseStream  *stream,
                    const GError *error,
                    gpointer      user_data)
 {
-  Exchange *ex = user_data;
+  g_autoptr(Exchange) ex = exchange_ref (user_data);
   McStreamableHttp *self = ex->self;
-  g_autoptr(Exchange) hold = exchange_ref (ex);
   const char *last_event_id = mc_sse_stream_get_last_event_id (stream);
 
   if (ex->done)
@@ -845,8 +842,7 @@ on_get_event (McSseStream      *stream,
               const McSseEvent *event,
               gpointer          user_data)
 {
-  McStreamableHttp *self = user_data;
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
+  g_autoptr(McStreamableHttp) self = g_object_ref (user_data);
 
   self->get_failures = 0;
   handle_event (self, event, "the standalone stream");
@@ -857,8 +853,7 @@ on_get_ended (McSseStream  *stream,
               const GError *error,
               gpointer      user_data)
 {
-  McStreamableHttp *self = user_data;
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
+  g_autoptr(McStreamableHttp) self = g_object_ref (user_data);
   const char *last_event_id = mc_sse_stream_get_last_event_id (stream);
 
   if (*last_event_id != '\0')
@@ -1003,16 +998,18 @@ static void
 fail_transport (McStreamableHttp *self,
                 const GError     *error)
 {
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
-
   if (self->failure != NULL || self->closed)
     return;
+
+  /* Emitting ::failed may drop the last reference. */
+  g_object_ref (self);
 
   self->failure = g_error_copy (error);
   stop_get_stream (self);
   stop_draining (self);
   fail_all_exchanges (self, error);
   mc_transport_emit_failed (MC_TRANSPORT (self), error);
+  g_object_unref (self);
 }
 
 static void
