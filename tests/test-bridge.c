@@ -643,11 +643,11 @@ wait_for_stall (McFakeMcp *server)
 static void
 test_bridge_backpressure (void)
 {
-  const guint n = 30000;
+  const guint n = 3000;
   g_autoptr(McTestEnv) env = new_env ();
   g_autoptr(McFakeMcp) server = mc_fake_mcp_new (NULL);
   g_autoptr(McTestBridge) bridge = mc_test_bridge_start (env, mc_fake_mcp_get_url (server), NULL);
-  g_autofree char *filler = g_strnfill (1000, 'p');
+  g_autofree char *filler = g_strnfill (10000, 'p');
   guint64 written = 0;
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
