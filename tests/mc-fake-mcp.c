@@ -475,6 +475,10 @@ handle_tool (Connection *conn,
       respond (conn, 500, "application/json", NULL,
                "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"The tool broke\"}}");
     }
+  else if (g_str_equal (name, "redirect"))
+    {
+      respond (conn, 307, NULL, "Location: /moved/mcp?key=secret\r\n", NULL);
+    }
   else if (g_str_equal (name, "html"))
     {
       respond (conn, 200, "text/html", NULL, "<html><body>Welcome</body></html>");

@@ -398,6 +398,14 @@ test_bridge_server_errors (void)
   assert_contains (mc_test_bridge_error_message (response), "text/html");
   assert_contains (mc_test_bridge_error_message (response), "check that the URL is the MCP server’s endpoint");
 
+  /* A redirect is not followed (a POST would become a GET without its
+   * message), but said where it leads, without the query. */
+  mc_test_bridge_call_tool (bridge, "5", "redirect", NULL);
+  response = mc_test_bridge_wait_response (bridge, "5");
+  assert_contains (mc_test_bridge_error_message (response), "307");
+  assert_contains (mc_test_bridge_error_message (response), "/moved/mcp, and the bridge follows no redirects");
+  g_assert_null (strstr (mc_test_bridge_error_message (response), "secret"));
+
   /* An event over the limit: refused, not buffered, and said how to
    * allow it. */
   mc_test_bridge_call_tool (bridge, "3", "huge", "{\"size\":100000}");
