@@ -475,6 +475,10 @@ handle_tool (Connection *conn,
       respond (conn, 500, "application/json", NULL,
                "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"The tool broke\"}}");
     }
+  else if (g_str_equal (name, "redirect"))
+    {
+      respond (conn, 307, NULL, "Location: /moved/mcp?key=secret\r\n", NULL);
+    }
   else if (g_str_equal (name, "html"))
     {
       respond (conn, 200, "text/html", NULL, "<html><body>Welcome</body></html>");
@@ -872,6 +876,9 @@ mc_fake_mcp_new (const McFakeMcpOptions *options)
   self->timers = g_array_new (FALSE, FALSE, sizeof (guint));
 
   self->service = g_socket_service_new ();
+  /* GIO's default backlog is 10; the bridge opens dozens of connections
+   * at once, and an overflowing accept queue resets some. */
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 256);
   g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address, G_SOCKET_TYPE_STREAM,
                                  G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error);
   g_assert_no_error (error);

@@ -55,9 +55,9 @@ on_written (GObject      *source_object,
             gpointer      user_data)
 {
   McTestBridge *self = user_data;
-  g_autoptr(GBytes) bytes = g_queue_pop_head (&self->writes);
   g_autoptr(GError) error = NULL;
 
+  g_bytes_unref (g_queue_pop_head (&self->writes));
   self->writing = FALSE;
   /* A bridge that exited has its stdin closed; the test sees the exit. */
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source_object), result, NULL, &error))
@@ -603,4 +603,43 @@ mc_test_bridge_error_code (JsonObject *response)
 {
   g_assert_true (json_object_has_member (response, "error"));
   return json_object_get_int_member (json_object_get_object_member (response, "error"), "code");
+}
+
+/**
+ * mc_test_bridge_call_tool:
+ * @self: a #McTestBridge
+ * @id_json: the request's id as JSON text
+ * @name: the tool
+ * @arguments: (nullable): its arguments as a JSON object, or %NULL for none
+ *
+ * Sends tools/call.
+ */
+void
+mc_test_bridge_call_tool (McTestBridge *self,
+                          const char   *id_json,
+                          const char   *name,
+                          const char   *arguments)
+{
+  mc_test_bridge_send_printf (self, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/call\","
+                                    "\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
+                              id_json, name, arguments != NULL ? arguments : "{}");
+}
+
+/**
+ * mc_test_bridge_result_text:
+ * @response: the response to tools/call
+ *
+ * Returns: the text of its first content item; the test fails on an error
+ */
+const char *
+mc_test_bridge_result_text (JsonObject *response)
+{
+  JsonObject *result = NULL;
+  JsonArray *content = NULL;
+
+  if (!json_object_has_member (response, "result"))
+    g_error ("Expected a result, got the error “%s”", mc_test_bridge_error_message (response));
+  result = json_object_get_object_member (response, "result");
+  content = json_object_get_array_member (result, "content");
+  return json_object_get_string_member (json_array_get_object_element (content, 0), "text");
 }

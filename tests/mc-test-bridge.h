@@ -54,6 +54,11 @@ const char   *mc_test_bridge_get_stderr       (McTestBridge       *self);
 int           mc_test_bridge_get_pid          (McTestBridge       *self);
 void          mc_test_bridge_wait_stderr      (McTestBridge       *self,
                                                const char         *text);
+void          mc_test_bridge_call_tool        (McTestBridge       *self,
+                                               const char         *id_json,
+                                               const char         *name,
+                                               const char         *arguments);
+const char   *mc_test_bridge_result_text      (JsonObject         *response);
 const char   *mc_test_bridge_error_message    (JsonObject         *response);
 gint64        mc_test_bridge_error_code       (JsonObject         *response);
 

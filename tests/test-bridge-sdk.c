@@ -23,41 +23,44 @@
 
 #define VERSION "2025-11-25"
 
+/* An example server and the bridge to it, in the test's world. */
+typedef struct
+{
+  McTestEnv       *env;
+  McTestSdkServer *server;
+  McTestBridge    *bridge;
+} Peers;
+
+static void
+peers_clear (Peers *peers)
+{
+  g_clear_pointer (&peers->bridge, mc_test_bridge_free);
+  g_clear_pointer (&peers->server, mc_test_sdk_server_stop);
+  g_clear_pointer (&peers->env, mc_test_env_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Peers, peers_clear)
+
+/* Starts @example and the bridge to it; skips the test, and returns
+ * %FALSE, without Node.js or the SDK. */
 static gboolean
-check_peers (void)
+peers_start (Peers      *peers,
+             const char *example)
 {
   g_autofree char *reason = NULL;
 
-  if (mc_test_sdk_check (&reason))
-    return TRUE;
-  g_test_skip (reason);
-  return FALSE;
+  if (!mc_test_sdk_check (&reason))
+    {
+      g_test_skip (reason);
+      return FALSE;
+    }
+
+  peers->env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
+  peers->server = mc_test_sdk_server_start (peers->env, example, NULL);
+  peers->bridge = mc_test_bridge_start (peers->env, peers->server->resource, NULL);
+  return TRUE;
 }
 
-static void
-call_tool (McTestBridge *bridge,
-           const char   *id,
-           const char   *name,
-           const char   *arguments)
-{
-  mc_test_bridge_send_printf (bridge, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/call\","
-                                      "\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
-                              id, name, arguments != NULL ? arguments : "{}");
-}
-
-static const char *
-result_text (JsonObject *response)
-{
-  JsonObject *result = NULL;
-
-  if (!json_object_has_member (response, "result"))
-    g_error ("Expected a result, got the error “%s”", mc_test_bridge_error_message (response));
-  result = json_object_get_object_member (response, "result");
-  return json_object_get_string_member (json_array_get_object_element (json_object_get_array_member (result,
-                                                                                                      "content"),
-                                                                       0),
-                                        "text");
-}
 
 /* The data of every notifications/message so far, in order. */
 static GPtrArray *
@@ -117,28 +120,24 @@ session_id_from_log (McTestSdkServer *server)
 static void
 test_bridge_sdk_streamable (void)
 {
-  g_autoptr(McTestEnv) env = NULL;
-  g_autoptr(McTestSdkServer) server = NULL;
-  g_autoptr(McTestBridge) bridge = NULL;
+  g_auto(Peers) peers = { NULL, NULL, NULL };
   g_autoptr(GPtrArray) messages = NULL;
   g_autofree char *session_id = NULL;
   g_autofree char *deleted = NULL;
   JsonObject *result = NULL;
   JsonArray *tools = NULL;
   gboolean has_greet = FALSE;
+  McTestBridge *bridge = NULL;
 
-  if (!check_peers ())
+  if (!peers_start (&peers, "simpleStreamableHttp.js"))
     return;
-
-  env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
-  server = mc_test_sdk_server_start (env, "simpleStreamableHttp.js", NULL);
-  bridge = mc_test_bridge_start (env, server->resource, NULL);
+  bridge = peers.bridge;
 
   result = mc_test_bridge_initialize (bridge, VERSION);
   g_assert_cmpstr (json_object_get_string_member (result, "protocolVersion"), ==, VERSION);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "serverInfo"), "name"), ==,
                    "simple-streamable-http-server");
-  session_id = session_id_from_log (server);
+  session_id = session_id_from_log (peers.server);
 
   mc_test_bridge_send (bridge, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
   tools = json_object_get_array_member (json_object_get_object_member (mc_test_bridge_wait_response (bridge, "1"),
@@ -149,15 +148,15 @@ test_bridge_sdk_streamable (void)
                               "greet");
   g_assert_true (has_greet);
 
-  call_tool (bridge, "2", "greet", "{\"name\":\"Bob\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "Hello, Bob!");
+  mc_test_bridge_call_tool (bridge, "2", "greet", "{\"name\":\"Bob\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "Hello, Bob!");
 
   /* The server's log messages are its own: they come on the standalone
    * stream, which the bridge opened after notifications/initialized. */
-  mc_test_sdk_server_wait_log (server, "Establishing new SSE stream for session");
-  call_tool (bridge, "3", "start-notification-stream", "{\"interval\":10,\"count\":5}");
+  mc_test_sdk_server_wait_log (peers.server, "Establishing new SSE stream for session");
+  mc_test_bridge_call_tool (bridge, "3", "start-notification-stream", "{\"interval\":10,\"count\":5}");
   messages = wait_log_messages (bridge, 5);
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "3")), ==,
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "3")), ==,
                    "Started sending periodic notifications every 10ms");
   for (guint i = 0; i < 5; i++)
     {
@@ -166,14 +165,14 @@ test_bridge_sdk_streamable (void)
       g_assert_true (g_str_has_prefix (messages->pdata[i], expected));
     }
 
-  call_tool (bridge, "\"four\"", "multi-greet", "{\"name\":\"Ann\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "\"four\"")), ==, "Good morning, Ann!");
+  mc_test_bridge_call_tool (bridge, "\"four\"", "multi-greet", "{\"name\":\"Ann\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "\"four\"")), ==, "Good morning, Ann!");
 
   /* stdin ends: the session is ended with DELETE, and the bridge exits 0. */
   mc_test_bridge_close_stdin (bridge);
   g_assert_cmpint (mc_test_bridge_wait_exit (bridge), ==, 0);
   deleted = g_strdup_printf ("Received session termination request for session %s", session_id);
-  mc_test_sdk_server_wait_log (server, deleted);
+  mc_test_sdk_server_wait_log (peers.server, deleted);
   g_assert_cmpuint (mc_test_bridge_count_responses (bridge, "2"), ==, 1);
   g_assert_cmpuint (mc_test_bridge_count_responses (bridge, "3"), ==, 1);
 }
@@ -183,16 +182,12 @@ static void
 test_bridge_sdk_concurrent (void)
 {
   const guint n = 100;
-  g_autoptr(McTestEnv) env = NULL;
-  g_autoptr(McTestSdkServer) server = NULL;
-  g_autoptr(McTestBridge) bridge = NULL;
+  g_auto(Peers) peers = { NULL, NULL, NULL };
+  McTestBridge *bridge = NULL;
 
-  if (!check_peers ())
+  if (!peers_start (&peers, "simpleStreamableHttp.js"))
     return;
-
-  env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
-  server = mc_test_sdk_server_start (env, "simpleStreamableHttp.js", NULL);
-  bridge = mc_test_bridge_start (env, server->resource, NULL);
+  bridge = peers.bridge;
   mc_test_bridge_initialize (bridge, VERSION);
 
   for (guint i = 0; i < n; i++)
@@ -200,14 +195,14 @@ test_bridge_sdk_concurrent (void)
       g_autofree char *id = i % 2 == 0 ? g_strdup_printf ("%u", 100 + i) : g_strdup_printf ("\"c%u\"", i);
       g_autofree char *arguments = g_strdup_printf ("{\"name\":\"n%u\"}", i);
 
-      call_tool (bridge, id, "greet", arguments);
+      mc_test_bridge_call_tool (bridge, id, "greet", arguments);
     }
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *id = i % 2 == 0 ? g_strdup_printf ("%u", 100 + i) : g_strdup_printf ("\"c%u\"", i);
       g_autofree char *expected = g_strdup_printf ("Hello, n%u!", i);
 
-      g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, id)), ==, expected);
+      g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, id)), ==, expected);
     }
 
   mc_test_bridge_close_stdin (bridge);
@@ -218,21 +213,17 @@ test_bridge_sdk_concurrent (void)
 static void
 test_bridge_sdk_json_response (void)
 {
-  g_autoptr(McTestEnv) env = NULL;
-  g_autoptr(McTestSdkServer) server = NULL;
-  g_autoptr(McTestBridge) bridge = NULL;
+  g_auto(Peers) peers = { NULL, NULL, NULL };
+  McTestBridge *bridge = NULL;
 
-  if (!check_peers ())
+  if (!peers_start (&peers, "jsonResponseStreamableHttp.js"))
     return;
-
-  env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
-  server = mc_test_sdk_server_start (env, "jsonResponseStreamableHttp.js", NULL);
-  bridge = mc_test_bridge_start (env, server->resource, NULL);
+  bridge = peers.bridge;
   mc_test_bridge_initialize (bridge, VERSION);
-  call_tool (bridge, "1", "greet", "{\"name\":\"Eve\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "Hello, Eve!");
-  call_tool (bridge, "2", "multi-greet", "{\"name\":\"Eve\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "Good morning, Eve!");
+  mc_test_bridge_call_tool (bridge, "1", "greet", "{\"name\":\"Eve\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "Hello, Eve!");
+  mc_test_bridge_call_tool (bridge, "2", "multi-greet", "{\"name\":\"Eve\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "Good morning, Eve!");
   mc_test_bridge_close_stdin (bridge);
   g_assert_cmpint (mc_test_bridge_wait_exit (bridge), ==, 0);
   /* The server offers no standalone stream (405): nothing to complain of. */
@@ -245,9 +236,7 @@ test_bridge_sdk_json_response (void)
 static void
 test_bridge_sdk_resume (void)
 {
-  g_autoptr(McTestEnv) env = NULL;
-  g_autoptr(McTestSdkServer) server = NULL;
-  g_autoptr(McTestBridge) bridge = NULL;
+  g_auto(Peers) peers = { NULL, NULL, NULL };
   g_autoptr(GPtrArray) messages = NULL;
   const char *expected[] = {
     "Progress: 25% - Starting work...",
@@ -255,19 +244,17 @@ test_bridge_sdk_resume (void)
     "Progress: 75% - Almost done (sent while client disconnected)...",
     "Progress: 100% - Complete!",
   };
+  McTestBridge *bridge = NULL;
 
-  if (!check_peers ())
+  if (!peers_start (&peers, "ssePollingExample.js"))
     return;
-
-  env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
-  server = mc_test_sdk_server_start (env, "ssePollingExample.js", NULL);
-  bridge = mc_test_bridge_start (env, server->resource, NULL);
+  bridge = peers.bridge;
   mc_test_bridge_initialize (bridge, VERSION);
 
-  call_tool (bridge, "1", "long-task", NULL);
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==,
+  mc_test_bridge_call_tool (bridge, "1", "long-task", NULL);
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==,
                    "Long task completed successfully!");
-  g_assert_true (mc_test_sdk_server_log_has (server, "Closing SSE stream to trigger client polling"));
+  g_assert_true (mc_test_sdk_server_log_has (peers.server, "Closing SSE stream to trigger client polling"));
 
   mc_test_bridge_close_stdin (bridge);
   g_assert_cmpint (mc_test_bridge_wait_exit (bridge), ==, 0);
@@ -283,24 +270,20 @@ test_bridge_sdk_resume (void)
 static void
 test_bridge_sdk_legacy (void)
 {
-  g_autoptr(McTestEnv) env = NULL;
-  g_autoptr(McTestSdkServer) server = NULL;
-  g_autoptr(McTestBridge) bridge = NULL;
+  g_auto(Peers) peers = { NULL, NULL, NULL };
   g_autoptr(GPtrArray) messages = NULL;
   JsonObject *result = NULL;
+  McTestBridge *bridge = NULL;
 
-  if (!check_peers ())
+  if (!peers_start (&peers, "simpleSseServer.js"))
     return;
-
-  env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
-  server = mc_test_sdk_server_start (env, "simpleSseServer.js", NULL);
-  bridge = mc_test_bridge_start (env, server->resource, NULL);
+  bridge = peers.bridge;
 
   result = mc_test_bridge_initialize (bridge, "2024-11-05");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "serverInfo"), "name"), ==,
                    "simple-sse-server");
-  call_tool (bridge, "1", "start-notification-stream", "{\"interval\":10,\"count\":3}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==,
+  mc_test_bridge_call_tool (bridge, "1", "start-notification-stream", "{\"interval\":10,\"count\":3}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==,
                    "Completed sending 3 notifications every 10ms");
   messages = log_messages (bridge);
   g_assert_cmpuint (messages->len, ==, 4);
@@ -309,7 +292,7 @@ test_bridge_sdk_legacy (void)
 
   mc_test_bridge_close_stdin (bridge);
   g_assert_cmpint (mc_test_bridge_wait_exit (bridge), ==, 0);
-  mc_test_sdk_server_wait_log (server, "SSE transport closed for session");
+  mc_test_sdk_server_wait_log (peers.server, "SSE transport closed for session");
 }
 
 int

@@ -31,30 +31,6 @@ new_env (void)
   return mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
 }
 
-static void
-call_tool (McTestBridge *bridge,
-           const char   *id,
-           const char   *name,
-           const char   *arguments)
-{
-  mc_test_bridge_send_printf (bridge, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/call\","
-                                      "\"params\":{\"name\":\"%s\",\"arguments\":%s}}",
-                              id, name, arguments != NULL ? arguments : "{}");
-}
-
-static const char *
-result_text (JsonObject *response)
-{
-  JsonObject *result = NULL;
-
-  if (!json_object_has_member (response, "result"))
-    g_error ("Expected a result, got the error “%s”", mc_test_bridge_error_message (response));
-  result = json_object_get_object_member (response, "result");
-  return json_object_get_string_member (json_array_get_object_element (json_object_get_array_member (result,
-                                                                                                      "content"),
-                                                                       0),
-                                        "text");
-}
 
 static void
 assert_contains (const char *text,
@@ -141,8 +117,8 @@ test_bridge_session (void)
 
   /* Notifications about a request on its stream come before its result,
    * in order. */
-  call_tool (bridge, "1", "notify", "{\"count\":3}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "notified");
+  mc_test_bridge_call_tool (bridge, "1", "notify", "{\"count\":3}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "notified");
   response = response_index (bridge, "1");
   g_assert_cmpuint (response, >=, 3);
   for (guint i = 0; i < 3; i++)
@@ -186,10 +162,10 @@ test_bridge_json_responses (void)
   g_autoptr(McTestBridge) bridge = mc_test_bridge_start (env, mc_fake_mcp_get_url (server), NULL);
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "\"call-1\"", "echo", "{\"text\":\"über \\\"quoted\\\" ☃\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "\"call-1\"")), ==, "über \"quoted\" ☃");
-  call_tool (bridge, "2", "slow", "{\"delay_ms\":20}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "slow");
+  mc_test_bridge_call_tool (bridge, "\"call-1\"", "echo", "{\"text\":\"über \\\"quoted\\\" ☃\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "\"call-1\"")), ==, "über \"quoted\" ☃");
+  mc_test_bridge_call_tool (bridge, "2", "slow", "{\"delay_ms\":20}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "slow");
   finish (bridge, 0);
   g_assert_cmpuint (mc_fake_mcp_count (server, "DELETE", NULL), ==, 1);
 }
@@ -212,12 +188,12 @@ test_bridge_concurrent (void)
 
       g_ptr_array_add (ids, id);
       if (i % 5 == 0)
-        call_tool (bridge, id, "notify", "{\"count\":2}");
+        mc_test_bridge_call_tool (bridge, id, "notify", "{\"count\":2}");
       else
         {
           g_autofree char *arguments = g_strdup_printf ("{\"delay_ms\":%u}", (i * 37) % 60);
 
-          call_tool (bridge, id, "slow", arguments);
+          mc_test_bridge_call_tool (bridge, id, "slow", arguments);
         }
     }
 
@@ -226,7 +202,7 @@ test_bridge_concurrent (void)
       const char *id = ids->pdata[i];
       JsonObject *response = mc_test_bridge_wait_response (bridge, id);
 
-      g_assert_cmpstr (result_text (response), ==, i % 5 == 0 ? "notified" : "slow");
+      g_assert_cmpstr (mc_test_bridge_result_text (response), ==, i % 5 == 0 ? "notified" : "slow");
     }
 
   finish (bridge, 0);
@@ -277,10 +253,10 @@ test_bridge_garbage_sse (void)
   g_autoptr(McTestBridge) bridge = mc_test_bridge_start (env, mc_fake_mcp_get_url (server), NULL);
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "1", "garbage", NULL);
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "after the garbage");
-  call_tool (bridge, "2", "echo", "{\"text\":\"still here\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "still here");
+  mc_test_bridge_call_tool (bridge, "1", "garbage", NULL);
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "after the garbage");
+  mc_test_bridge_call_tool (bridge, "2", "echo", "{\"text\":\"still here\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "still here");
   finish (bridge, 0);
 
   /* What was not a message for the client never reached it: not the
@@ -302,12 +278,12 @@ test_bridge_stream_cut (void)
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
   /* Cut off mid-chunk, with no event id to resume from: the request is
    * answered with an error, and the bridge goes on. */
-  call_tool (bridge, "1", "abort", NULL);
+  mc_test_bridge_call_tool (bridge, "1", "abort", NULL);
   response = mc_test_bridge_wait_response (bridge, "1");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32000);
   assert_contains (mc_test_bridge_error_message (response), "closed the stream of request 1 (tools/call)");
-  call_tool (bridge, "2", "echo", "{\"text\":\"next\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "next");
+  mc_test_bridge_call_tool (bridge, "2", "echo", "{\"text\":\"next\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "2")), ==, "next");
   finish (bridge, 0);
   g_assert_cmpuint (mc_test_bridge_count_responses (bridge, "1"), ==, 1);
 }
@@ -328,8 +304,8 @@ test_bridge_resume_request (void)
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
   mc_fake_mcp_wait_stream_open (server);
-  call_tool (bridge, "1", "close-midstream", "{\"retry_ms\":300}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "resumed");
+  mc_test_bridge_call_tool (bridge, "1", "close-midstream", "{\"retry_ms\":300}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "resumed");
 
   call = mc_fake_mcp_wait_request (server, "POST", "tools/call", 0);
   /* The standalone stream is the first GET; the resumption the second. */
@@ -389,8 +365,8 @@ test_bridge_no_standalone (void)
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
   mc_fake_mcp_wait_request (server, "GET", NULL, 0);
-  call_tool (bridge, "1", "echo", "{\"text\":\"fine\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "fine");
+  mc_test_bridge_call_tool (bridge, "1", "echo", "{\"text\":\"fine\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "fine");
   finish (bridge, 0);
   /* 405: the server offers no stream; it is not asked again. */
   g_assert_cmpuint (mc_fake_mcp_count (server, "GET", NULL), ==, 1);
@@ -409,7 +385,7 @@ test_bridge_server_errors (void)
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
 
   /* An HTTP error: the status and the server's own words. */
-  call_tool (bridge, "1", "http-500", NULL);
+  mc_test_bridge_call_tool (bridge, "1", "http-500", NULL);
   response = mc_test_bridge_wait_response (bridge, "1");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32000);
   assert_contains (mc_test_bridge_error_message (response), "500");
@@ -417,19 +393,27 @@ test_bridge_server_errors (void)
   assert_contains (mc_test_bridge_error_message (response), "try again later");
 
   /* Something that is no MCP answer. */
-  call_tool (bridge, "2", "html", NULL);
+  mc_test_bridge_call_tool (bridge, "2", "html", NULL);
   response = mc_test_bridge_wait_response (bridge, "2");
   assert_contains (mc_test_bridge_error_message (response), "text/html");
   assert_contains (mc_test_bridge_error_message (response), "check that the URL is the MCP server’s endpoint");
 
+  /* A redirect is not followed (a POST would become a GET without its
+   * message), but said where it leads, without the query. */
+  mc_test_bridge_call_tool (bridge, "5", "redirect", NULL);
+  response = mc_test_bridge_wait_response (bridge, "5");
+  assert_contains (mc_test_bridge_error_message (response), "307");
+  assert_contains (mc_test_bridge_error_message (response), "/moved/mcp, and the bridge follows no redirects");
+  g_assert_null (strstr (mc_test_bridge_error_message (response), "secret"));
+
   /* An event over the limit: refused, not buffered, and said how to
    * allow it. */
-  call_tool (bridge, "3", "huge", "{\"size\":100000}");
+  mc_test_bridge_call_tool (bridge, "3", "huge", "{\"size\":100000}");
   response = mc_test_bridge_wait_response (bridge, "3");
   assert_contains (mc_test_bridge_error_message (response), "--max-message-size");
 
-  call_tool (bridge, "4", "echo", "{\"text\":\"after all that\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "4")), ==, "after all that");
+  mc_test_bridge_call_tool (bridge, "4", "echo", "{\"text\":\"after all that\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "4")), ==, "after all that");
   finish (bridge, 0);
   assert_contains (mc_test_bridge_get_stderr (bridge), "The tool broke");
 }
@@ -443,7 +427,7 @@ test_bridge_session_ended (void)
   JsonObject *response = NULL;
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "1", "expire", NULL);
+  mc_test_bridge_call_tool (bridge, "1", "expire", NULL);
   response = mc_test_bridge_wait_response (bridge, "1");
   assert_contains (mc_test_bridge_error_message (response), "ended the MCP session");
   /* Nothing more can work: the bridge says so and exits, for the client
@@ -571,8 +555,8 @@ test_bridge_malformed_input (void)
 
   /* The bridge goes on. */
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "5", "echo", "{\"text\":\"ok\"}");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "5")), ==, "ok");
+  mc_test_bridge_call_tool (bridge, "5", "echo", "{\"text\":\"ok\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "5")), ==, "ok");
   finish (bridge, 0);
   /* None of it reached the server. */
   g_assert_cmpuint (mc_fake_mcp_count (server, "POST", "tools/list"), ==, 0);
@@ -590,14 +574,14 @@ test_bridge_oversized_line (void)
   JsonObject *response = NULL;
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "7", "echo", arguments);
-  call_tool (bridge, "8", "echo", "{\"text\":\"small\"}");
+  mc_test_bridge_call_tool (bridge, "7", "echo", arguments);
+  mc_test_bridge_call_tool (bridge, "8", "echo", "{\"text\":\"small\"}");
 
   /* Answered to its id (read from the line's start), and skipped. */
   response = mc_test_bridge_wait_response (bridge, "7");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32600);
   assert_contains (mc_test_bridge_error_message (response), "4096");
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "8")), ==, "small");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "8")), ==, "small");
   finish (bridge, 0);
   g_assert_cmpuint (mc_fake_mcp_count (server, "POST", "tools/call"), ==, 1);
 }
@@ -643,11 +627,11 @@ wait_for_stall (McFakeMcp *server)
 static void
 test_bridge_backpressure (void)
 {
-  const guint n = 30000;
+  const guint n = 3000;
   g_autoptr(McTestEnv) env = new_env ();
   g_autoptr(McFakeMcp) server = mc_fake_mcp_new (NULL);
   g_autoptr(McTestBridge) bridge = mc_test_bridge_start (env, mc_fake_mcp_get_url (server), NULL);
-  g_autofree char *filler = g_strnfill (1000, 'p');
+  g_autofree char *filler = g_strnfill (10000, 'p');
   guint64 written = 0;
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
@@ -692,9 +676,9 @@ test_bridge_eof_waits (void)
   McFakeRequest *delete = NULL;
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "1", "slow", "{\"delay_ms\":300}");
+  mc_test_bridge_call_tool (bridge, "1", "slow", "{\"delay_ms\":300}");
   finish (bridge, 0);
-  g_assert_cmpstr (result_text (mc_test_bridge_find_response (bridge, "1")), ==, "slow");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_find_response (bridge, "1")), ==, "slow");
   call = mc_fake_mcp_wait_request (server, "POST", "tools/call", 0);
   delete = mc_fake_mcp_wait_request (server, "DELETE", NULL, 0);
   g_assert_cmpint (delete->time - call->time, >=, 300 * 1000);
@@ -709,7 +693,7 @@ test_bridge_sigterm (void)
   JsonObject *response = NULL;
 
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "1", "slow", "{\"delay_ms\":600000}");
+  mc_test_bridge_call_tool (bridge, "1", "slow", "{\"delay_ms\":600000}");
   mc_fake_mcp_wait_request (server, "POST", "tools/call", 0);
 
   /* The bridge is the test's child: signalled by its pid. */
@@ -733,7 +717,7 @@ test_bridge_headers (void)
   bridge = mc_test_bridge_start (env, mc_fake_mcp_get_url (server), "--header", "X-Api-Key: ${MC_TEST_API_KEY}",
                                  "--header", "X-Tenant:acme", NULL);
   mc_test_bridge_initialize (bridge, CLIENT_VERSION);
-  call_tool (bridge, "1", "echo", "{\"text\":\"x\"}");
+  mc_test_bridge_call_tool (bridge, "1", "echo", "{\"text\":\"x\"}");
   mc_test_bridge_wait_response (bridge, "1");
   mc_fake_mcp_wait_request (server, "GET", NULL, 0);
   finish (bridge, 0);
@@ -766,8 +750,8 @@ test_bridge_legacy (void)
   result = mc_test_bridge_initialize (bridge, "2024-11-05");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "serverInfo"), "name"), ==,
                    "fake-legacy");
-  call_tool (bridge, "1", "anything", NULL);
-  g_assert_cmpstr (result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "legacy");
+  mc_test_bridge_call_tool (bridge, "1", "anything", NULL);
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "legacy");
   response = response_index (bridge, "1");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (mc_test_bridge_get_line (bridge,
                                                                                                          response - 1),

@@ -114,6 +114,8 @@ test_line_framer_buffered (void)
   g_assert_cmpuint (mc_line_framer_get_buffered (framer), ==, 0);
 }
 
+static void check_scan (const char *text, const char *expected_key);
+
 static McJsonrpcMessage *
 parse_ok (const char *text)
 {
@@ -177,6 +179,16 @@ test_jsonrpc_parse_errors (void)
     "{\"jsonrpc\":\"2.0\",\"method\":\"a\tb\"}",
     "{/* c */\"jsonrpc\":\"2.0\",\"method\":\"x\"}",
     "{'jsonrpc':'2.0','method':'x'}",
+    /* Escapes json-glib takes and JSON does not, or that json-glib turns
+     * into bytes that are not UTF-8 (found by fuzz-stdio-framing,
+     * regression-bad-escapes). */
+    "{\"jsonrpc\":\"2.0\",\"method\":\"\\ud8%0\"}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"\\u12\"}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"\\x41\"}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"\\ud800\"}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"\\ud800\\u0041\"}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"\\udc00\\ud800\"}",
+    "{\"jsonrpc\":\"2.0\",\"\\udfff\":1,\"method\":\"x\"}",
     "{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}",
     "",
     "   ",
@@ -222,6 +234,18 @@ test_jsonrpc_parse_errors (void)
 }
 
 static void
+test_jsonrpc_escapes (void)
+{
+  g_autoptr(McJsonrpcMessage) pair = parse_ok ("{\"jsonrpc\":\"2.0\",\"method\":\"\\ud83d\\ude00 \\u00e9\\n\\/\\\\\"}");
+  GBytes *bytes = NULL;
+
+  g_assert_cmpstr (mc_jsonrpc_message_get_method (pair), ==, "\xf0\x9f\x98\x80 \xc3\xa9\n/\\");
+  g_assert_true (mc_jsonrpc_message_changed (pair, NULL));
+  bytes = mc_jsonrpc_message_get_bytes (pair);
+  g_assert_true (g_utf8_validate_len (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL));
+}
+
+static void
 test_jsonrpc_invalid_id (void)
 {
   g_autoptr(GError) error = NULL;
@@ -246,6 +270,54 @@ test_jsonrpc_invalid_id (void)
   g_assert_true (mc_jsonrpc_message_is_error (parsed_answer));
   g_assert_cmpstr (mc_jsonrpc_message_get_id_key (parsed_answer), ==, "sabc");
   g_assert_nonnull (strstr (answer_text, "\"code\":-32600"));
+}
+
+/* json-glib reads 1e999 as infinity, which JSON cannot write back: such
+ * an id is no id, and no answer may carry it (found by
+ * fuzz-stdio-framing, regression-infinite-id). */
+static void
+test_jsonrpc_infinite_id (void)
+{
+  const char *texts[] = {
+    "{\"jsonrpc\":\"2.0\",\"id\":1e999,\"method\":\"x\"}",
+    "{\"jsonrpc\":\"2.0\",\"id\":-1e400,\"result\":{}}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) id = NULL;
+      g_autoptr(McJsonrpcMessage) message = mc_jsonrpc_message_parse (texts[i], strlen (texts[i]), &id, &error);
+
+      g_assert_null (message);
+      g_assert_error (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_INVALID_REQUEST);
+      g_assert_null (id);
+    }
+  check_scan ("{\"id\":1e999,\"method\":\"x\"", NULL);
+}
+
+/* json-glib 1.6 writes 1e98 as "1e+98.0"; the bridge writes its own
+ * JSON (found by fuzz-stdio-framing, regression-large-double). */
+static void
+test_jsonrpc_large_double (void)
+{
+  const char *text = "{\"id\":1e98,\"method\":\"x\"}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) id = NULL;
+  g_autoptr(McJsonrpcMessage) message = mc_jsonrpc_message_parse (text, strlen (text), &id, &error);
+  g_autoptr(McJsonrpcMessage) answer = NULL;
+  g_autoptr(McJsonrpcMessage) again = NULL;
+  g_autofree char *answer_text = NULL;
+  GBytes *bytes = NULL;
+
+  g_assert_null (message);
+  g_assert_nonnull (id);
+  answer = mc_jsonrpc_message_new_error (id, MC_JSONRPC_INVALID_REQUEST, "m", NULL);
+  bytes = mc_jsonrpc_message_get_bytes (answer);
+  answer_text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  again = parse_ok (answer_text);
+  g_assert_cmpstr (mc_jsonrpc_message_get_id_key (again), ==, mc_jsonrpc_message_get_id_key (answer));
+  g_assert_nonnull (strstr (answer_text, "\"id\":1e+98,"));
 }
 
 static void
@@ -284,6 +356,16 @@ test_jsonrpc_changed (void)
   text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   g_assert_nonnull (strstr (text, "\"tools/list\""));
   g_assert_null (strchr (text, '\n'));
+
+  /* A number too large to write back (found by fuzz-stdio-framing,
+   * regression-infinite-number). */
+  {
+    g_autoptr(McJsonrpcMessage) big = parse_ok ("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":{\"n\":[1e999]}}");
+    g_autoptr(GError) big_error = NULL;
+
+    g_assert_false (mc_jsonrpc_message_changed (big, &big_error));
+    g_assert_error (big_error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_INVALID_REQUEST);
+  }
 
   /* A change that breaks the message is refused. */
   json_object_remove_member (object, "jsonrpc");
@@ -343,7 +425,10 @@ main (int   argc,
   g_test_add_func ("/line-framer/buffered", test_line_framer_buffered);
   g_test_add_func ("/jsonrpc/kinds", test_jsonrpc_kinds);
   g_test_add_func ("/jsonrpc/parse-errors", test_jsonrpc_parse_errors);
+  g_test_add_func ("/jsonrpc/escapes", test_jsonrpc_escapes);
   g_test_add_func ("/jsonrpc/invalid-id", test_jsonrpc_invalid_id);
+  g_test_add_func ("/jsonrpc/infinite-id", test_jsonrpc_infinite_id);
+  g_test_add_func ("/jsonrpc/large-double", test_jsonrpc_large_double);
   g_test_add_func ("/jsonrpc/text-kept", test_jsonrpc_text_kept);
   g_test_add_func ("/jsonrpc/changed", test_jsonrpc_changed);
   g_test_add_func ("/jsonrpc/error-response", test_jsonrpc_error_response);

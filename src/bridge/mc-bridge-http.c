@@ -17,11 +17,12 @@
  * handed every 401 and 403 before the request is replayed.
  *
  * The session has no I/O timeout: an event stream may be quiet for hours.
- * TLS is verified (libsoup's default: the system's CA store) and
- * redirects are not followed for POST (libsoup follows them only for GET
- * and HEAD, as HTTP says); proxies are the system's (GIO's default proxy
- * resolver).  Transport failures and unusable statuses become errors
- * whose message tells the user what happened and what to try. */
+ * TLS is verified (libsoup's default: the system's CA store); redirects
+ * are not followed (libsoup would turn a redirected POST into a GET that
+ * loses the message), but reported with where they lead; proxies are the
+ * system's (GIO's default proxy resolver).  Transport failures and
+ * unusable statuses become errors whose message tells the user what
+ * happened and what to try. */
 
 #define READ_CHUNK 16384
 /* What is read of an error response, for the server's explanation. */
@@ -313,6 +314,21 @@ mc_bridge_http_status_error (SoupMessage *message,
                           shown, what, said);
 
     default:
+      if (SOUP_STATUS_IS_REDIRECTION (status))
+        {
+          const char *location = soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                                               "Location");
+          g_autoptr(GUri) target = location != NULL ? g_uri_parse_relative (soup_message_get_uri (message), location,
+                                                                              G_URI_FLAGS_ENCODED, NULL) : NULL;
+          g_autofree char *target_text = target != NULL ? g_uri_to_string (target) : NULL;
+          g_autofree char *shown_target = target_text != NULL ? mc_bridge_http_display_url (target_text) : NULL;
+
+          if (shown_target != NULL)
+            return g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_HTTP,
+                                _("%s answered %s with %u %s to %s, and the bridge follows no redirects; if "
+                                  "that is the MCP server, use its URL"),
+                                shown, what, status, reason, shown_target);
+        }
       if (status >= 500)
         return g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_HTTP,
                             _("%s answered %s with %u %s%s: the server failed; try again later"),
@@ -462,6 +478,9 @@ send_attempt (GTask      *task,
 
   g_clear_object (&send->message);
   send->message = soup_message_new (send->method, send->url);
+  /* libsoup would turn a POST redirected with 301, 302 or 303 into a GET
+   * without its message; a redirect is reported instead. */
+  soup_message_add_flags (send->message, SOUP_MESSAGE_NO_REDIRECT);
   send->attempt++;
   request_headers = soup_message_get_request_headers (send->message);
 

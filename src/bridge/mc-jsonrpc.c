@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "mc-bridge-error.h"
@@ -48,34 +49,85 @@ is_json_whitespace (char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+static int
+hex_value (char c)
+{
+  return g_ascii_xdigit_value (c);
+}
+
+/* The code unit of a "\uXXXX" escape at @p (the backslash), or -1. */
+static int
+escaped_unit (const char *p,
+              const char *end)
+{
+  int unit = 0;
+
+  if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+    return -1;
+  for (int i = 2; i < 6; i++)
+    {
+      if (hex_value (p[i]) < 0)
+        return -1;
+      unit = unit * 16 + hex_value (p[i]);
+    }
+  return unit;
+}
+
+static gboolean
+parse_error (GError     **error,
+             const char  *message)
+{
+  g_set_error (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_PARSE, _("Parse error: %s"), message);
+  return FALSE;
+}
+
 /* What json-glib lets through and JSON does not: control characters in
- * strings, and more after the first value.  Comments and single quotes are
- * refused by mc_json_parse(). */
+ * strings, escapes other than JSON's, and more after the first value;
+ * also lone surrogate escapes, which are JSON but which json-glib turns
+ * into bytes that are not UTF-8.  Comments and single quotes are refused
+ * by mc_json_parse(). */
 static gboolean
 check_json_text (const char  *data,
                  gsize        length,
                  GError     **error)
 {
+  const char *end = data + length;
   gboolean in_string = FALSE;
   gboolean ended = FALSE;
   guint depth = 0;
 
-  for (gsize i = 0; i < length; i++)
+  for (const char *p = data; p < end; p++)
     {
-      guchar c = data[i];
+      guchar c = *p;
 
       if (in_string)
         {
           if (c == '\\')
             {
-              /* An escape at the very end is json-glib's to report. */
-              i++;
-              if (i < length && (guchar) data[i] < 0x20)
+              int unit = -1;
+
+              /* An escape cut off at the very end is json-glib's to report. */
+              if (p + 1 >= end)
+                continue;
+              if (strchr ("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0')
                 {
-                  g_set_error_literal (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_PARSE,
-                                       _("Parse error: a control character inside a string"));
-                  return FALSE;
+                  p++;
+                  continue;
                 }
+              unit = escaped_unit (p, end);
+              if (unit < 0)
+                return parse_error (error, _("an invalid escape in a string"));
+              if (unit >= 0xdc00 && unit <= 0xdfff)
+                return parse_error (error, _("a lone surrogate escape in a string"));
+              if (unit >= 0xd800 && unit <= 0xdbff)
+                {
+                  int low = escaped_unit (p + 6, end);
+
+                  if (low < 0xdc00 || low > 0xdfff)
+                    return parse_error (error, _("a lone surrogate escape in a string"));
+                  p += 6;
+                }
+              p += 5;
             }
           else if (c == '"')
             {
@@ -84,9 +136,7 @@ check_json_text (const char  *data,
             }
           else if (c < 0x20)
             {
-              g_set_error_literal (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_PARSE,
-                                   _("Parse error: a control character inside a string"));
-              return FALSE;
+              return parse_error (error, _("a control character inside a string"));
             }
           continue;
         }
@@ -95,11 +145,7 @@ check_json_text (const char  *data,
         continue;
 
       if (ended)
-        {
-          g_set_error_literal (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_PARSE,
-                               _("Parse error: more than one JSON value in one message"));
-          return FALSE;
-        }
+        return parse_error (error, _("more than one JSON value in one message"));
 
       switch (c)
         {
@@ -121,16 +167,12 @@ check_json_text (const char  *data,
 
         default:
           if (c < 0x20)
-            {
-              g_set_error_literal (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_PARSE,
-                                   _("Parse error: a control character"));
-              return FALSE;
-            }
+            return parse_error (error, _("a control character"));
           break;
         }
     }
 
-  /* An unterminated string or escape is json-glib's to report. */
+  /* An unterminated string is json-glib's to report. */
   return TRUE;
 }
 
@@ -142,8 +184,10 @@ is_valid_id (JsonNode *node)
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
     return FALSE;
 
+  /* json-glib reads 1e999 as infinity, which JSON cannot write back. */
   type = json_node_get_value_type (node);
-  return type == G_TYPE_STRING || type == G_TYPE_INT64 || type == G_TYPE_DOUBLE;
+  return type == G_TYPE_STRING || type == G_TYPE_INT64 ||
+         (type == G_TYPE_DOUBLE && isfinite (json_node_get_double (node)));
 }
 
 static gboolean
@@ -245,16 +289,166 @@ message_new (JsonNode *root)
   return self;
 }
 
+/* Whether the tree holds a number json-glib read as infinity (1e999 is
+ * JSON, and passes as it came; written back it would be "inf"). */
+static gboolean
+has_non_finite (JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        JsonNode *member = NULL;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, NULL, &member))
+          {
+            if (has_non_finite (member))
+              return TRUE;
+          }
+        return FALSE;
+      }
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          {
+            if (has_non_finite (json_array_get_element (array, i)))
+              return TRUE;
+          }
+        return FALSE;
+      }
+
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) == G_TYPE_DOUBLE && !isfinite (json_node_get_double (node));
+
+    case JSON_NODE_NULL:
+    default:
+      return FALSE;
+    }
+}
+
+/* JSON text for a tree.  Not json-glib's generator: version 1.6 writes a
+ * double it formats with an exponent as "1e+98.0", which no parser takes
+ * (found by fuzz-stdio-framing, regression-large-double).  The tree holds
+ * only finite numbers (has_non_finite()). */
+static void
+write_string (GString    *out,
+              const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar c = *p;
+
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, c);
+        }
+      else if (c < 0x20)
+        {
+          g_string_append_printf (out, "\\u%04x", c);
+        }
+      else
+        {
+          g_string_append_c (out, c);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+write_node (GString  *out,
+            JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name = NULL;
+        JsonNode *member = NULL;
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &name, &member))
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            write_string (out, name);
+            g_string_append_c (out, ':');
+            write_node (out, member);
+          }
+        g_string_append_c (out, '}');
+        break;
+      }
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            write_node (out, json_array_get_element (array, i));
+          }
+        g_string_append_c (out, ']');
+        break;
+      }
+
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          break;
+
+        case G_TYPE_DOUBLE:
+          {
+            char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+            g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer, json_node_get_double (node)));
+            break;
+          }
+
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          break;
+
+        case G_TYPE_STRING:
+          write_string (out, json_node_get_string (node));
+          break;
+
+        default:
+          g_string_append (out, "null");
+          break;
+        }
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
 static GBytes *
 bytes_from_tree (JsonNode *root)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  GString *out = g_string_new (NULL);
   gsize length = 0;
-  char *text = NULL;
 
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &length);
-  return g_bytes_new_take (text, length);
+  write_node (out, root);
+  length = out->len;
+  return g_bytes_new_take (g_string_free (out, FALSE), length);
 }
 
 /**
@@ -306,6 +500,9 @@ mc_jsonrpc_message_parse (const char  *data,
   self = message_new (root);
   if (!classify (self, out_id, error))
     return NULL;
+  /* The id is only for answering what is not a message. */
+  if (out_id != NULL)
+    g_clear_pointer (out_id, json_node_unref);
 
   /* Line breaks outside strings are white space, and a valid message has
    * none inside them. */
@@ -340,6 +537,12 @@ mc_jsonrpc_message_new (JsonNode  *root,
   self = message_new (json_node_copy (root));
   if (!classify (self, NULL, error))
     return NULL;
+  if (has_non_finite (self->root))
+    {
+      g_set_error_literal (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_INVALID_REQUEST,
+                           _("Invalid Request: the message holds a number too large to be written"));
+      return NULL;
+    }
   self->bytes = bytes_from_tree (self->root);
   return g_steal_pointer (&self);
 }
@@ -501,7 +704,8 @@ mc_jsonrpc_message_get_object (McJsonrpcMessage *self)
  * @error: return location for a #GError
  *
  * Takes in a change made to the tree: the kind, id and method are read
- * again and the text is written anew.
+ * again and the text is written anew.  (json-glib writes numbers its own
+ * way; a number too large for a double cannot be written back at all.)
  *
  * Returns: %TRUE, or %FALSE with @error set if the tree is no longer a
  *   valid message (then the message must not be sent)
@@ -515,6 +719,12 @@ mc_jsonrpc_message_changed (McJsonrpcMessage  *self,
 
   if (!classify (self, NULL, error))
     return FALSE;
+  if (has_non_finite (self->root))
+    {
+      g_set_error_literal (error, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_INVALID_REQUEST,
+                           _("Invalid Request: the message holds a number too large to be written back"));
+      return FALSE;
+    }
 
   g_clear_pointer (&self->bytes, g_bytes_unref);
   self->bytes = bytes_from_tree (self->root);

@@ -29,8 +29,6 @@ typedef enum
   STATE_READY,
 } State;
 
-typedef struct _Post Post;
-
 struct _McLegacySse
 {
   GObject        parent_instance;
@@ -49,19 +47,8 @@ struct _McLegacySse
   /* The refusal of the GET, while its body is read. */
   SoupMessage   *refusal;
 
-  GPtrArray     *posts;
-  GHashTable    *pending;
-};
-
-struct _Post
-{
-  grefcount          ref_count;
-  McLegacySse       *self;
-  McJsonrpcMessage  *message;
-  GTask             *task;
-  GCancellable      *cancellable;
-  SoupMessage       *refusal;
-  gboolean           done;
+  /* Every message posted and, for requests, not answered yet. */
+  McTransportCalls  calls;
 };
 
 static void mc_legacy_sse_transport_init (McTransportInterface *iface);
@@ -69,74 +56,7 @@ static void mc_legacy_sse_transport_init (McTransportInterface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (McLegacySse, mc_legacy_sse, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (MC_TYPE_TRANSPORT, mc_legacy_sse_transport_init))
 
-/* Posts {{{1 */
-
-static Post *
-post_ref (Post *post)
-{
-  g_ref_count_inc (&post->ref_count);
-  return post;
-}
-
-static void
-post_unref (Post *post)
-{
-  if (!g_ref_count_dec (&post->ref_count))
-    return;
-
-  g_clear_object (&post->task);
-  g_clear_object (&post->cancellable);
-  g_clear_object (&post->refusal);
-  g_clear_object (&post->self);
-  g_clear_pointer (&post->message, mc_jsonrpc_message_unref);
-  g_free (post);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Post, post_unref)
-
-static gboolean
-post_is_request (Post *post)
-{
-  return mc_jsonrpc_message_get_kind (post->message) == MC_JSONRPC_REQUEST;
-}
-
-static void
-finish_post (Post         *post,
-             const GError *error)
-{
-  McLegacySse *self = post->self;
-  const char *key = mc_jsonrpc_message_get_id_key (post->message);
-
-  if (post->done)
-    return;
-  post->done = TRUE;
-
-  g_cancellable_cancel (post->cancellable);
-  if (post_is_request (post) && key != NULL && g_hash_table_lookup (self->pending, key) == post)
-    g_hash_table_remove (self->pending, key);
-
-  /* Out of the books before the task returns: its callback may run now,
-   * and close the transport. */
-  post_ref (post);
-  g_ptr_array_remove_fast (self->posts, post);
-  if (error != NULL)
-    g_task_return_error (post->task, g_error_copy (error));
-  else
-    g_task_return_boolean (post->task, TRUE);
-  post_unref (post);
-}
-
-static void
-fail_all_posts (McLegacySse  *self,
-                const GError *error)
-{
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) post_unref);
-
-  for (guint i = 0; i < self->posts->len; i++)
-    g_ptr_array_add (all, post_ref (self->posts->pdata[i]));
-  for (guint i = 0; i < all->len; i++)
-    finish_post (all->pdata[i], error);
-}
+/* The session {{{1 */
 
 static void
 stop_stream (McLegacySse *self)
@@ -163,7 +83,7 @@ fail (McLegacySse  *self,
   self->failure = g_error_copy (error);
   stop_stream (self);
   g_cancellable_cancel (self->cancellable);
-  fail_all_posts (self, error);
+  mc_transport_calls_fail_all (&self->calls, error);
   if (was_ready)
     mc_transport_emit_failed (MC_TRANSPORT (self), error);
 }
@@ -183,16 +103,16 @@ on_post_error_body (GObject      *source_object,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  g_autoptr(Post) post = user_data;
+  g_autoptr(McTransportCall) call = user_data;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
 
   body = mc_bridge_http_read_body_finish (MC_BRIDGE_HTTP (source_object), result, NULL);
-  if (post->done)
+  if (call->done)
     return;
 
-  error = mc_bridge_http_status_error (post->refusal, mc_jsonrpc_message_describe (post->message), body);
-  finish_post (post, error);
+  error = mc_bridge_http_status_error (call->refusal, mc_jsonrpc_message_describe (call->message), body);
+  mc_transport_calls_finish (&MC_LEGACY_SSE (call->transport)->calls, call, error);
 }
 
 static void
@@ -200,45 +120,45 @@ on_posted (GObject      *source_object,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  g_autoptr(Post) post = user_data;
-  McLegacySse *self = post->self;
+  g_autoptr(McTransportCall) call = user_data;
+  McLegacySse *self = MC_LEGACY_SSE (call->transport);
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GInputStream) body = NULL;
   g_autoptr(GError) error = NULL;
   guint status;
 
   body = mc_bridge_http_send_finish (MC_BRIDGE_HTTP (source_object), result, &message, &error);
-  if (post->done)
+  if (call->done)
     return;
   if (body == NULL)
     {
-      finish_post (post, error);
+      mc_transport_calls_finish (&self->calls, call, error);
       return;
     }
 
   status = soup_message_get_status (message);
-  g_debug ("%s: %u %s", mc_jsonrpc_message_describe (post->message), status,
+  g_debug ("%s: %u %s", mc_jsonrpc_message_describe (call->message), status,
            soup_message_get_reason_phrase (message));
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      g_set_object (&post->refusal, message);
-      mc_bridge_http_read_body_async (self->http, body, 0, post->cancellable, on_post_error_body,
-                                      post_ref (post));
+      g_set_object (&call->refusal, message);
+      mc_bridge_http_read_body_async (self->http, body, 0, call->cancellable, on_post_error_body,
+                                      mc_transport_call_ref (call));
       return;
     }
 
   /* The answer comes on the stream; the body says nothing. */
   g_input_stream_close_async (body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-  if (!post_is_request (post))
-    finish_post (post, NULL);
+  if (!mc_transport_call_is_request (call))
+    mc_transport_calls_finish (&self->calls, call, NULL);
 }
 
 static void
-send_post (McLegacySse *self,
-           Post        *post)
+send_post (McLegacySse     *self,
+           McTransportCall *call)
 {
-  mc_bridge_http_send_async (self->http, "POST", self->endpoint, NULL, mc_jsonrpc_message_get_bytes (post->message),
-                             post->cancellable, on_posted, post_ref (post));
+  mc_bridge_http_send_async (self->http, "POST", self->endpoint, NULL, mc_jsonrpc_message_get_bytes (call->message),
+                             call->cancellable, on_posted, mc_transport_call_ref (call));
 }
 
 /* The stream {{{1 */
@@ -290,16 +210,15 @@ take_endpoint (McLegacySse      *self,
   g_debug ("The server speaks the HTTP+SSE transport of 2024-11-05; posting messages to its endpoint");
 
   /* What waited for the endpoint goes, in the order it came. */
-  for (guint i = 0; i < self->posts->len; i++)
-    send_post (self, self->posts->pdata[i]);
+  for (guint i = 0; i < self->calls.calls->len; i++)
+    send_post (self, self->calls.calls->pdata[i]);
 }
 
 static void
 handle_message (McLegacySse      *self,
                 McJsonrpcMessage *message)
 {
-  g_autoptr(Post) post = NULL;
-  const char *key = NULL;
+  g_autoptr(McTransportCall) call = NULL;
 
   if (mc_jsonrpc_message_get_kind (message) != MC_JSONRPC_RESPONSE)
     {
@@ -307,20 +226,11 @@ handle_message (McLegacySse      *self,
       return;
     }
 
-  key = mc_jsonrpc_message_get_id_key (message);
-  if (key != NULL)
-    post = g_hash_table_lookup (self->pending, key);
-  if (post == NULL)
-    {
-      g_warning ("The server sent an %s, which answers no request waiting; dropped",
-                 mc_jsonrpc_message_describe (message));
-      return;
-    }
-
-  post_ref (post);
-  g_hash_table_remove (self->pending, key);
-  mc_transport_emit_message (MC_TRANSPORT (self), message, post->message);
-  finish_post (post, NULL);
+  call = mc_transport_calls_take_response (&self->calls, message);
+  if (call == NULL)
+    return;
+  mc_transport_emit_message (MC_TRANSPORT (self), message, call->message);
+  mc_transport_calls_finish (&self->calls, call, NULL);
 }
 
 static void
@@ -328,8 +238,7 @@ on_event (McSseStream      *stream,
           const McSseEvent *event,
           gpointer          user_data)
 {
-  McLegacySse *self = user_data;
-  g_autoptr(McLegacySse) hold = g_object_ref (self);
+  g_autoptr(McLegacySse) self = g_object_ref (user_data);
   g_autoptr(McJsonrpcMessage) message = NULL;
 
   if (g_str_equal (event->type, "endpoint"))
@@ -362,8 +271,7 @@ on_ended (McSseStream  *stream,
           const GError *error,
           gpointer      user_data)
 {
-  McLegacySse *self = user_data;
-  g_autoptr(McLegacySse) hold = g_object_ref (self);
+  g_autoptr(McLegacySse) self = g_object_ref (user_data);
   g_autofree char *why = NULL;
 
   if (error != NULL)
@@ -469,44 +377,20 @@ mc_legacy_sse_send_async (McTransport         *transport,
                           gpointer             user_data)
 {
   McLegacySse *self = MC_LEGACY_SSE (transport);
-  g_autoptr(GTask) task = NULL;
-  Post *post = NULL;
-  const char *key = mc_jsonrpc_message_get_id_key (message);
+  GTask *task = NULL;
+  McTransportCall *call = NULL;
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mc_legacy_sse_send_async);
-
-  if (self->failure != NULL)
-    {
-      g_task_return_error (task, g_error_copy (self->failure));
-      return;
-    }
-  if (self->closed)
-    {
-      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_CLOSED, _("The bridge is shutting down"));
-      return;
-    }
-  if (mc_jsonrpc_message_get_kind (message) == MC_JSONRPC_REQUEST && g_hash_table_contains (self->pending, key))
-    {
-      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_DUPLICATE_ID,
-                               _("Invalid Request: a request with this id is still waiting for its response"));
-      return;
-    }
-
-  post = g_new0 (Post, 1);
-  g_ref_count_init (&post->ref_count);
-  post->self = g_object_ref (self);
-  post->message = mc_jsonrpc_message_ref (message);
-  post->task = g_steal_pointer (&task);
-  post->cancellable = g_cancellable_new ();
-  g_ptr_array_add (self->posts, post);
-  if (mc_jsonrpc_message_get_kind (message) == MC_JSONRPC_REQUEST)
-    g_hash_table_insert (self->pending, g_strdup (key), post);
+  call = mc_transport_calls_start (&self->calls, transport, sizeof (McTransportCall), message, task,
+                                   self->failure, self->closed);
+  if (call == NULL)
+    return;
 
   switch (self->state)
     {
     case STATE_READY:
-      send_post (self, post);
+      send_post (self, call);
       break;
 
     case STATE_IDLE:
@@ -549,7 +433,7 @@ mc_legacy_sse_close_async (McTransport         *transport,
       stop_stream (self);
       g_cancellable_cancel (self->cancellable);
       error = g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_CLOSED, _("The bridge is shutting down"));
-      fail_all_posts (self, error);
+      mc_transport_calls_fail_all (&self->calls, error);
     }
   g_task_return_boolean (task, TRUE);
 }
@@ -611,8 +495,7 @@ mc_legacy_sse_finalize (GObject *object)
   g_free (self->shown_url);
   g_free (self->endpoint);
   g_clear_error (&self->failure);
-  g_clear_pointer (&self->posts, g_ptr_array_unref);
-  g_clear_pointer (&self->pending, g_hash_table_unref);
+  mc_transport_calls_clear (&self->calls);
 
   G_OBJECT_CLASS (mc_legacy_sse_parent_class)->finalize (object);
 }
@@ -630,8 +513,7 @@ static void
 mc_legacy_sse_init (McLegacySse *self)
 {
   self->cancellable = g_cancellable_new ();
-  self->posts = g_ptr_array_new_with_free_func ((GDestroyNotify) post_unref);
-  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  mc_transport_calls_init (&self->calls);
 }
 
 /**

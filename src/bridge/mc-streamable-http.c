@@ -74,10 +74,8 @@ struct _McStreamableHttp
   gboolean       closed;
   GError        *failure;
 
-  /* Every exchange under way (owned), and the requests among them by id
-   * key (borrowed). */
-  GPtrArray     *exchanges;
-  GHashTable    *pending;
+  /* Every exchange under way, and the requests among them by id. */
+  McTransportCalls calls;
   /* Streams read to their end after their response came, so that their
    * connections can carry the next requests. */
   GPtrArray     *draining;
@@ -90,24 +88,18 @@ struct _McStreamableHttp
   guint          get_failures;
 };
 
-/* One client message on its way, and for a request its answer. */
+/* One client message on its way, and for a request its answer: the
+ * common part, and the stream that brings the answer. */
 struct _Exchange
 {
-  grefcount          ref_count;
-  McStreamableHttp  *self;
-  McJsonrpcMessage  *message;
-  GTask             *task;
-  GCancellable      *cancellable;
+  McTransportCall    call;
   McSseStream       *stream;
   char              *last_event_id;
   gint64             retry;
   guint              timer;
   guint              attempts;
-  /* The response of the POST, while its error body is read. */
-  SoupMessage       *refusal;
   /* Accepted with 202: the response is to come on the standalone stream. */
   gboolean           awaiting_get;
-  gboolean           done;
 };
 
 static void mc_streamable_http_transport_init (McTransportInterface *iface);
@@ -123,40 +115,21 @@ static void fail_transport (McStreamableHttp *self, const GError *error);
 static Exchange *
 exchange_ref (Exchange *ex)
 {
-  g_ref_count_inc (&ex->ref_count);
-  return ex;
+  return (Exchange *) mc_transport_call_ref (&ex->call);
 }
 
 static void
 exchange_unref (Exchange *ex)
 {
-  if (!g_ref_count_dec (&ex->ref_count))
-    return;
-
-  g_assert (ex->stream == NULL);
-  g_assert (ex->timer == 0);
-  g_clear_object (&ex->task);
-  g_clear_object (&ex->cancellable);
-  g_clear_object (&ex->refusal);
-  g_clear_object (&ex->self);
-  g_clear_pointer (&ex->message, mc_jsonrpc_message_unref);
-  g_free (ex->last_event_id);
-  g_free (ex);
+  mc_transport_call_unref (&ex->call);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Exchange, exchange_unref)
 
-static gboolean
-exchange_is_request (Exchange *ex)
+static McStreamableHttp *
+exchange_self (Exchange *ex)
 {
-  return mc_jsonrpc_message_get_kind (ex->message) == MC_JSONRPC_REQUEST;
-}
-
-static gboolean
-exchange_is (Exchange   *ex,
-             const char *method)
-{
-  return g_strcmp0 (mc_jsonrpc_message_get_method (ex->message), method) == 0;
+  return MC_STREAMABLE_HTTP (ex->call.transport);
 }
 
 static void
@@ -170,33 +143,31 @@ exchange_drop_stream (Exchange *ex)
   g_clear_object (&ex->stream);
 }
 
+static void
+exchange_finishing (McTransportCall *call)
+{
+  Exchange *ex = (Exchange *) call;
+
+  exchange_drop_stream (ex);
+  g_clear_handle_id (&ex->timer, g_source_remove);
+}
+
+static void
+exchange_clear (McTransportCall *call)
+{
+  Exchange *ex = (Exchange *) call;
+
+  g_assert (ex->stream == NULL);
+  g_assert (ex->timer == 0);
+  g_free (ex->last_event_id);
+}
+
 /* Completes the exchange's task, once: with @error, or as answered. */
 static void
 finish_exchange (Exchange     *ex,
                  const GError *error)
 {
-  McStreamableHttp *self = ex->self;
-  const char *key = mc_jsonrpc_message_get_id_key (ex->message);
-
-  if (ex->done)
-    return;
-  ex->done = TRUE;
-
-  exchange_drop_stream (ex);
-  g_clear_handle_id (&ex->timer, g_source_remove);
-  g_cancellable_cancel (ex->cancellable);
-  if (exchange_is_request (ex) && key != NULL && g_hash_table_lookup (self->pending, key) == ex)
-    g_hash_table_remove (self->pending, key);
-
-  /* Out of the books before the task returns: its callback may run now,
-   * and close the transport. */
-  exchange_ref (ex);
-  g_ptr_array_remove_fast (self->exchanges, ex);
-  if (error != NULL)
-    g_task_return_error (ex->task, g_error_copy (error));
-  else
-    g_task_return_boolean (ex->task, TRUE);
-  exchange_unref (ex);
+  mc_transport_calls_finish (&exchange_self (ex)->calls, &ex->call, error);
 }
 
 static void
@@ -254,8 +225,7 @@ on_draining_event (McSseStream      *stream,
                    const McSseEvent *event,
                    gpointer          user_data)
 {
-  McStreamableHttp *self = user_data;
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
+  g_autoptr(McStreamableHttp) self = g_object_ref (user_data);
 
   handle_event (self, event, "a stream after its response");
 }
@@ -293,7 +263,6 @@ handle_server_message (McStreamableHttp *self,
                        McJsonrpcMessage *message)
 {
   g_autoptr(Exchange) ex = NULL;
-  const char *key = NULL;
 
   if (mc_jsonrpc_message_get_kind (message) != MC_JSONRPC_RESPONSE)
     {
@@ -301,23 +270,14 @@ handle_server_message (McStreamableHttp *self,
       return;
     }
 
-  key = mc_jsonrpc_message_get_id_key (message);
-  if (key != NULL)
-    ex = g_hash_table_lookup (self->pending, key);
+  ex = (Exchange *) mc_transport_calls_take_response (&self->calls, message);
   if (ex == NULL)
-    {
-      g_warning ("The server sent an %s, which answers no request waiting; dropped",
-                 mc_jsonrpc_message_describe (message));
-      return;
-    }
-
-  exchange_ref (ex);
-  g_hash_table_remove (self->pending, key);
-  if (exchange_is (ex, "initialize"))
+    return;
+  if (mc_transport_call_is (&ex->call, "initialize"))
     capture_protocol_version (self, message);
 
   drain_exchange_stream (self, ex);
-  mc_transport_emit_message (MC_TRANSPORT (self), message, ex->message);
+  mc_transport_emit_message (MC_TRANSPORT (self), message, ex->call.message);
   finish_exchange (ex, NULL);
 }
 
@@ -414,19 +374,19 @@ on_resume_sent (GObject      *source_object,
                 gpointer      user_data)
 {
   g_autoptr(Exchange) ex = user_data;
-  McStreamableHttp *self = ex->self;
+  McStreamableHttp *self = exchange_self (ex);
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GInputStream) body = NULL;
   g_autoptr(GError) error = NULL;
   guint status;
 
   body = mc_bridge_http_send_finish (MC_BRIDGE_HTTP (source_object), result, &message, &error);
-  if (ex->done)
+  if (ex->call.done)
     return;
 
   if (body == NULL)
     {
-      g_debug ("Resuming the stream of %s failed: %s", mc_jsonrpc_message_describe (ex->message), error->message);
+      g_debug ("Resuming the stream of %s failed: %s", mc_jsonrpc_message_describe (ex->call.message), error->message);
       if (++ex->attempts > MAX_RESUME_ATTEMPTS)
         finish_exchange (ex, error);
       else
@@ -437,7 +397,7 @@ on_resume_sent (GObject      *source_object,
   status = soup_message_get_status (message);
   if (SOUP_STATUS_IS_SUCCESSFUL (status) && is_event_stream (message))
     {
-      g_debug ("Resumed the stream of %s", mc_jsonrpc_message_describe (ex->message));
+      g_debug ("Resumed the stream of %s", mc_jsonrpc_message_describe (ex->call.message));
       attach_exchange_stream (ex, body);
       return;
     }
@@ -453,7 +413,7 @@ on_resume_sent (GObject      *source_object,
       finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_STREAM_ENDED,
                                              _("%s closed the stream of %s before answering it, and resuming "
                                                "the stream failed (%u %s)"),
-                                             self->shown_url, mc_jsonrpc_message_describe (ex->message),
+                                             self->shown_url, mc_jsonrpc_message_describe (ex->call.message),
                                              status, soup_message_get_reason_phrase (message)));
       return;
     }
@@ -464,18 +424,18 @@ static gboolean
 on_resume_timer (gpointer user_data)
 {
   Exchange *ex = user_data;
-  McStreamableHttp *self = ex->self;
+  McStreamableHttp *self = exchange_self (ex);
   g_autoptr(SoupMessageHeaders) headers = NULL;
 
   ex->timer = 0;
-  if (ex->done)
+  if (ex->call.done)
     return G_SOURCE_REMOVE;
 
   headers = new_headers (self, "text/event-stream");
   soup_message_headers_append (headers, "Last-Event-ID", ex->last_event_id);
-  g_debug ("Resuming the stream of %s after event %s", mc_jsonrpc_message_describe (ex->message),
+  g_debug ("Resuming the stream of %s after event %s", mc_jsonrpc_message_describe (ex->call.message),
            ex->last_event_id);
-  mc_bridge_http_send_async (self->http, "GET", self->url, headers, NULL, ex->cancellable, on_resume_sent,
+  mc_bridge_http_send_async (self->http, "GET", self->url, headers, NULL, ex->call.cancellable, on_resume_sent,
                              exchange_ref (ex));
   return G_SOURCE_REMOVE;
 }
@@ -486,7 +446,7 @@ schedule_resume (Exchange *ex)
   guint delay = retry_delay (ex->retry, ex->attempts);
 
   g_debug ("The stream of %s ended before its response; resuming in %u ms",
-           mc_jsonrpc_message_describe (ex->message), delay);
+           mc_jsonrpc_message_describe (ex->call.message), delay);
   ex->timer = g_timeout_add_full (G_PRIORITY_DEFAULT, delay, on_resume_timer, exchange_ref (ex),
                                   (GDestroyNotify) exchange_unref);
 }
@@ -496,12 +456,11 @@ on_exchange_event (McSseStream      *stream,
                    const McSseEvent *event,
                    gpointer          user_data)
 {
-  Exchange *ex = user_data;
-  g_autoptr(Exchange) hold = exchange_ref (ex);
-  g_autofree char *where = g_strdup_printf ("the stream of %s", mc_jsonrpc_message_describe (ex->message));
+  g_autoptr(Exchange) ex = exchange_ref (user_data);
+  g_autofree char *where = g_strdup_printf ("the stream of %s", mc_jsonrpc_message_describe (ex->call.message));
 
   ex->attempts = 0;
-  handle_event (ex->self, event, where);
+  handle_event (exchange_self (ex), event, where);
 }
 
 static void
@@ -509,12 +468,11 @@ on_exchange_ended (McSseStream  *stream,
                    const GError *error,
                    gpointer      user_data)
 {
-  Exchange *ex = user_data;
-  McStreamableHttp *self = ex->self;
-  g_autoptr(Exchange) hold = exchange_ref (ex);
+  g_autoptr(Exchange) ex = exchange_ref (user_data);
+  McStreamableHttp *self = exchange_self (ex);
   const char *last_event_id = mc_sse_stream_get_last_event_id (stream);
 
-  if (ex->done)
+  if (ex->call.done)
     return;
 
   if (*last_event_id != '\0')
@@ -528,7 +486,7 @@ on_exchange_ended (McSseStream  *stream,
     ex->attempts++;
   exchange_drop_stream (ex);
 
-  if (!exchange_is_request (ex))
+  if (!mc_transport_call_is_request (&ex->call))
     {
       finish_exchange (ex, NULL);
       return;
@@ -541,14 +499,14 @@ on_exchange_ended (McSseStream  *stream,
     }
 
   if (error != NULL)
-    g_debug ("The stream of %s broke: %s", mc_jsonrpc_message_describe (ex->message), error->message);
+    g_debug ("The stream of %s broke: %s", mc_jsonrpc_message_describe (ex->call.message), error->message);
 
   if (ex->last_event_id == NULL)
     {
       finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_STREAM_ENDED,
                                              _("%s closed the stream of %s before answering it, and gave no "
                                                "event id to resume it from"),
-                                             self->shown_url, mc_jsonrpc_message_describe (ex->message)));
+                                             self->shown_url, mc_jsonrpc_message_describe (ex->call.message)));
       return;
     }
 
@@ -556,7 +514,7 @@ on_exchange_ended (McSseStream  *stream,
     {
       finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_STREAM_ENDED,
                                              _("%s keeps closing the stream of %s without answering it"),
-                                             self->shown_url, mc_jsonrpc_message_describe (ex->message)));
+                                             self->shown_url, mc_jsonrpc_message_describe (ex->call.message)));
       return;
     }
 
@@ -569,10 +527,10 @@ attach_exchange_stream (Exchange     *ex,
 {
   g_assert (ex->stream == NULL);
 
-  ex->stream = mc_sse_stream_new (body, ex->self->max_message);
+  ex->stream = mc_sse_stream_new (body, exchange_self (ex)->max_message);
   g_signal_connect (ex->stream, "event", G_CALLBACK (on_exchange_event), ex);
   g_signal_connect (ex->stream, "ended", G_CALLBACK (on_exchange_ended), ex);
-  mc_sse_stream_set_paused (ex->stream, ex->self->paused);
+  mc_sse_stream_set_paused (ex->stream, exchange_self (ex)->paused);
   mc_sse_stream_start (ex->stream);
 }
 
@@ -584,14 +542,14 @@ on_post_body (GObject      *source_object,
               gpointer      user_data)
 {
   g_autoptr(Exchange) ex = user_data;
-  McStreamableHttp *self = ex->self;
+  McStreamableHttp *self = exchange_self (ex);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *where = NULL;
 
   body = mc_bridge_http_read_body_finish (MC_BRIDGE_HTTP (source_object), result, &error);
-  if (ex->done)
+  if (ex->call.done)
     return;
   if (body == NULL)
     {
@@ -599,21 +557,21 @@ on_post_body (GObject      *source_object,
       return;
     }
 
-  where = g_strdup_printf ("the answer to %s", mc_jsonrpc_message_describe (ex->message));
+  where = g_strdup_printf ("the answer to %s", mc_jsonrpc_message_describe (ex->call.message));
   messages = mc_transport_parse_json_body (body, where);
   for (guint i = 0; i < messages->len; i++)
     handle_server_message (self, messages->pdata[i]);
 
-  if (ex->done)
+  if (ex->call.done)
     return;
-  if (!exchange_is_request (ex))
+  if (!mc_transport_call_is_request (&ex->call))
     {
       finish_exchange (ex, NULL);
       return;
     }
   finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_NOT_MCP,
                                          _("%s answered %s without its response"),
-                                         self->shown_url, mc_jsonrpc_message_describe (ex->message)));
+                                         self->shown_url, mc_jsonrpc_message_describe (ex->call.message)));
 }
 
 static void
@@ -622,21 +580,21 @@ on_error_body (GObject      *source_object,
                gpointer      user_data)
 {
   g_autoptr(Exchange) ex = user_data;
-  McStreamableHttp *self = ex->self;
-  SoupMessage *message = ex->refusal;
+  McStreamableHttp *self = exchange_self (ex);
+  SoupMessage *message = ex->call.refusal;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   guint status;
 
   /* The explanation is a bonus: without it the status still says enough. */
   body = mc_bridge_http_read_body_finish (MC_BRIDGE_HTTP (source_object), result, NULL);
-  if (ex->done)
+  if (ex->call.done)
     return;
 
   status = soup_message_get_status (message);
-  error = mc_bridge_http_status_error (message, mc_jsonrpc_message_describe (ex->message), body);
+  error = mc_bridge_http_status_error (message, mc_jsonrpc_message_describe (ex->call.message), body);
 
-  if (exchange_is (ex, "initialize") && self->session_id == NULL &&
+  if (mc_transport_call_is (&ex->call, "initialize") && self->session_id == NULL &&
       (status == SOUP_STATUS_BAD_REQUEST || status == SOUP_STATUS_NOT_FOUND ||
        status == SOUP_STATUS_METHOD_NOT_ALLOWED))
     {
@@ -686,14 +644,14 @@ on_post_sent (GObject      *source_object,
               gpointer      user_data)
 {
   g_autoptr(Exchange) ex = user_data;
-  McStreamableHttp *self = ex->self;
+  McStreamableHttp *self = exchange_self (ex);
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GInputStream) body = NULL;
   g_autoptr(GError) error = NULL;
   guint status;
 
   body = mc_bridge_http_send_finish (MC_BRIDGE_HTTP (source_object), result, &message, &error);
-  if (ex->done)
+  if (ex->call.done)
     return;
   if (body == NULL)
     {
@@ -702,19 +660,19 @@ on_post_sent (GObject      *source_object,
     }
 
   status = soup_message_get_status (message);
-  g_debug ("%s: %u %s", mc_jsonrpc_message_describe (ex->message), status,
+  g_debug ("%s: %u %s", mc_jsonrpc_message_describe (ex->call.message), status,
            soup_message_get_reason_phrase (message));
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      g_set_object (&ex->refusal, message);
-      mc_bridge_http_read_body_async (self->http, body, 0, ex->cancellable, on_error_body, exchange_ref (ex));
+      g_set_object (&ex->call.refusal, message);
+      mc_bridge_http_read_body_async (self->http, body, 0, ex->call.cancellable, on_error_body, exchange_ref (ex));
       return;
     }
 
-  if (exchange_is (ex, "initialize"))
+  if (mc_transport_call_is (&ex->call, "initialize"))
     capture_session_id (self, message);
-  if (exchange_is (ex, "notifications/initialized"))
+  if (mc_transport_call_is (&ex->call, "notifications/initialized"))
     start_get_stream (self);
 
   if (is_event_stream (message))
@@ -725,12 +683,12 @@ on_post_sent (GObject      *source_object,
 
   if (mc_bridge_http_is_content_type (message, "application/json"))
     {
-      mc_bridge_http_read_body_async (self->http, body, self->max_message, ex->cancellable, on_post_body,
+      mc_bridge_http_read_body_async (self->http, body, self->max_message, ex->call.cancellable, on_post_body,
                                       exchange_ref (ex));
       return;
     }
 
-  if (!exchange_is_request (ex))
+  if (!mc_transport_call_is_request (&ex->call))
     {
       finish_exchange (ex, NULL);
       return;
@@ -742,13 +700,13 @@ on_post_sent (GObject      *source_object,
       if (self->get_state != GET_UNAVAILABLE)
         {
           g_debug ("%s was accepted; its response should come on the standalone stream",
-                   mc_jsonrpc_message_describe (ex->message));
+                   mc_jsonrpc_message_describe (ex->call.message));
           ex->awaiting_get = TRUE;
           return;
         }
       finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_NOT_MCP,
                                              _("%s accepted %s but offers no stream for its response"),
-                                             self->shown_url, mc_jsonrpc_message_describe (ex->message)));
+                                             self->shown_url, mc_jsonrpc_message_describe (ex->call.message)));
       return;
     }
 
@@ -758,7 +716,7 @@ on_post_sent (GObject      *source_object,
     finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_NOT_MCP,
                                            _("%s answered %s with %s, not with JSON or an event stream; check "
                                              "that the URL is the MCP server’s endpoint"),
-                                           self->shown_url, mc_jsonrpc_message_describe (ex->message),
+                                           self->shown_url, mc_jsonrpc_message_describe (ex->call.message),
                                            type != NULL ? type : _("an empty body")));
   }
 }
@@ -784,9 +742,9 @@ fail_requests_waiting_for_get (McStreamableHttp *self)
 {
   g_autoptr(GPtrArray) waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) exchange_unref);
 
-  for (guint i = 0; i < self->exchanges->len; i++)
+  for (guint i = 0; i < self->calls.calls->len; i++)
     {
-      Exchange *ex = self->exchanges->pdata[i];
+      Exchange *ex = self->calls.calls->pdata[i];
 
       if (ex->awaiting_get)
         g_ptr_array_add (waiting, exchange_ref (ex));
@@ -798,7 +756,7 @@ fail_requests_waiting_for_get (McStreamableHttp *self)
 
       finish_exchange_take (ex, g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_NOT_MCP,
                                              _("%s accepted %s but offers no stream for its response"),
-                                             self->shown_url, mc_jsonrpc_message_describe (ex->message)));
+                                             self->shown_url, mc_jsonrpc_message_describe (ex->call.message)));
     }
 }
 
@@ -845,8 +803,7 @@ on_get_event (McSseStream      *stream,
               const McSseEvent *event,
               gpointer          user_data)
 {
-  McStreamableHttp *self = user_data;
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
+  g_autoptr(McStreamableHttp) self = g_object_ref (user_data);
 
   self->get_failures = 0;
   handle_event (self, event, "the standalone stream");
@@ -857,8 +814,7 @@ on_get_ended (McSseStream  *stream,
               const GError *error,
               gpointer      user_data)
 {
-  McStreamableHttp *self = user_data;
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
+  g_autoptr(McStreamableHttp) self = g_object_ref (user_data);
   const char *last_event_id = mc_sse_stream_get_last_event_id (stream);
 
   if (*last_event_id != '\0')
@@ -966,18 +922,6 @@ start_get_stream (McStreamableHttp *self)
 /* McTransport {{{1 */
 
 static void
-fail_all_exchanges (McStreamableHttp *self,
-                    const GError     *error)
-{
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) exchange_unref);
-
-  for (guint i = 0; i < self->exchanges->len; i++)
-    g_ptr_array_add (all, exchange_ref (self->exchanges->pdata[i]));
-  for (guint i = 0; i < all->len; i++)
-    finish_exchange (all->pdata[i], error);
-}
-
-static void
 stop_draining (McStreamableHttp *self)
 {
   while (self->draining->len > 0)
@@ -1003,16 +947,18 @@ static void
 fail_transport (McStreamableHttp *self,
                 const GError     *error)
 {
-  g_autoptr(McStreamableHttp) hold = g_object_ref (self);
-
   if (self->failure != NULL || self->closed)
     return;
+
+  /* Emitting ::failed may drop the last reference. */
+  g_object_ref (self);
 
   self->failure = g_error_copy (error);
   stop_get_stream (self);
   stop_draining (self);
-  fail_all_exchanges (self, error);
+  mc_transport_calls_fail_all (&self->calls, error);
   mc_transport_emit_failed (MC_TRANSPORT (self), error);
+  g_object_unref (self);
 }
 
 static void
@@ -1023,47 +969,24 @@ mc_streamable_http_send_async (McTransport         *transport,
                                gpointer             user_data)
 {
   McStreamableHttp *self = MC_STREAMABLE_HTTP (transport);
-  g_autoptr(GTask) task = NULL;
+  GTask *task = NULL;
   Exchange *ex = NULL;
-  const char *key = mc_jsonrpc_message_get_id_key (message);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, mc_streamable_http_send_async);
-
-  if (self->failure != NULL)
-    {
-      g_task_return_error (task, g_error_copy (self->failure));
-      return;
-    }
-  if (self->closed)
-    {
-      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_CLOSED, _("The bridge is shutting down"));
-      return;
-    }
-
-  if (mc_jsonrpc_message_get_kind (message) == MC_JSONRPC_REQUEST && g_hash_table_contains (self->pending, key))
-    {
-      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_DUPLICATE_ID,
-                               _("Invalid Request: a request with this id is still waiting for its response"));
-      return;
-    }
-
-  ex = g_new0 (Exchange, 1);
-  g_ref_count_init (&ex->ref_count);
-  ex->self = g_object_ref (self);
-  ex->message = mc_jsonrpc_message_ref (message);
-  ex->task = g_steal_pointer (&task);
-  ex->cancellable = g_cancellable_new ();
+  ex = (Exchange *) mc_transport_calls_start (&self->calls, transport, sizeof (Exchange), message, task,
+                                              self->failure, self->closed);
+  if (ex == NULL)
+    return;
+  ex->call.finishing = exchange_finishing;
+  ex->call.clear = exchange_clear;
   ex->retry = -1;
-  g_ptr_array_add (self->exchanges, ex);
-  if (mc_jsonrpc_message_get_kind (message) == MC_JSONRPC_REQUEST)
-    g_hash_table_insert (self->pending, g_strdup (key), ex);
 
   {
     g_autoptr(SoupMessageHeaders) headers = new_headers (self, "application/json, text/event-stream");
 
     mc_bridge_http_send_async (self->http, "POST", self->url, headers, mc_jsonrpc_message_get_bytes (message),
-                               ex->cancellable, on_post_sent, exchange_ref (ex));
+                               ex->call.cancellable, on_post_sent, exchange_ref (ex));
   }
 }
 
@@ -1132,7 +1055,7 @@ mc_streamable_http_close_async (McTransport         *transport,
   stop_get_stream (self);
   stop_draining (self);
   error = g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_CLOSED, _("The bridge is shutting down"));
-  fail_all_exchanges (self, error);
+  mc_transport_calls_fail_all (&self->calls, error);
 
   if (self->session_id == NULL || had_failed)
     {
@@ -1172,9 +1095,9 @@ mc_streamable_http_set_paused (McTransport *transport,
 
   g_debug ("%s reading from the server", paused ? "Pausing" : "Resuming");
   self->paused = paused;
-  for (guint i = 0; i < self->exchanges->len; i++)
+  for (guint i = 0; i < self->calls.calls->len; i++)
     {
-      Exchange *ex = self->exchanges->pdata[i];
+      Exchange *ex = self->calls.calls->pdata[i];
 
       if (ex->stream != NULL)
         mc_sse_stream_set_paused (ex->stream, paused);
@@ -1226,8 +1149,7 @@ mc_streamable_http_finalize (GObject *object)
   g_free (self->protocol_version);
   g_free (self->get_last_event_id);
   g_clear_error (&self->failure);
-  g_clear_pointer (&self->exchanges, g_ptr_array_unref);
-  g_clear_pointer (&self->pending, g_hash_table_unref);
+  mc_transport_calls_clear (&self->calls);
   g_clear_pointer (&self->draining, g_ptr_array_unref);
 
   G_OBJECT_CLASS (mc_streamable_http_parent_class)->finalize (object);
@@ -1246,8 +1168,7 @@ static void
 mc_streamable_http_init (McStreamableHttp *self)
 {
   self->cancellable = g_cancellable_new ();
-  self->exchanges = g_ptr_array_new_with_free_func ((GDestroyNotify) exchange_unref);
-  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  mc_transport_calls_init (&self->calls);
   self->draining = g_ptr_array_new_with_free_func (g_object_unref);
   self->get_retry = -1;
 }

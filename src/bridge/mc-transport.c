@@ -4,6 +4,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
+#include "mc-bridge-error.h"
 #include "mc-json.h"
 #include "mc-transport.h"
 
@@ -215,4 +218,209 @@ mc_transport_parse_json_body (GBytes     *body,
         g_ptr_array_add (messages, message);
     }
   return messages;
+}
+
+/* Calls {{{1 */
+
+McTransportCall *
+mc_transport_call_ref (McTransportCall *call)
+{
+  g_ref_count_inc (&call->ref_count);
+  return call;
+}
+
+void
+mc_transport_call_unref (McTransportCall *call)
+{
+  if (!g_ref_count_dec (&call->ref_count))
+    return;
+
+  if (call->clear != NULL)
+    call->clear (call);
+  g_clear_object (&call->task);
+  g_clear_object (&call->cancellable);
+  g_clear_object (&call->refusal);
+  g_clear_object (&call->transport);
+  g_clear_pointer (&call->message, mc_jsonrpc_message_unref);
+  g_free (call);
+}
+
+gboolean
+mc_transport_call_is_request (McTransportCall *call)
+{
+  return mc_jsonrpc_message_get_kind (call->message) == MC_JSONRPC_REQUEST;
+}
+
+gboolean
+mc_transport_call_is (McTransportCall *call,
+                      const char      *method)
+{
+  return g_strcmp0 (mc_jsonrpc_message_get_method (call->message), method) == 0;
+}
+
+void
+mc_transport_calls_init (McTransportCalls *calls)
+{
+  calls->calls = g_ptr_array_new_with_free_func ((GDestroyNotify) mc_transport_call_unref);
+  calls->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void
+mc_transport_calls_clear (McTransportCalls *calls)
+{
+  g_clear_pointer (&calls->calls, g_ptr_array_unref);
+  g_clear_pointer (&calls->pending, g_hash_table_unref);
+}
+
+/**
+ * mc_transport_calls_start:
+ * @calls: the transport's calls
+ * @transport: the transport
+ * @size: the size of the call's structure, at least that of
+ *   #McTransportCall (which it starts with)
+ * @message: the client's message
+ * @task: (transfer full): the send task
+ * @failure: (nullable): why the transport cannot send any more
+ * @closed: whether the transport is closed
+ *
+ * For implementations of send_async(): refuses the message when the
+ * transport cannot send it, or when a request with its id is still
+ * waiting (a second response could not be told from the first), and
+ * otherwise starts a call.
+ *
+ * Returns: (transfer none) (nullable): the call, or %NULL if @task was
+ *   completed with the refusal
+ */
+McTransportCall *
+mc_transport_calls_start (McTransportCalls *calls,
+                          McTransport      *transport,
+                          gsize             size,
+                          McJsonrpcMessage *message,
+                          GTask            *task,
+                          const GError     *failure,
+                          gboolean          closed)
+{
+  const char *key = mc_jsonrpc_message_get_id_key (message);
+  McTransportCall *call = NULL;
+
+  g_return_val_if_fail (size >= sizeof (McTransportCall), NULL);
+
+  if (failure != NULL)
+    {
+      g_task_return_error (task, g_error_copy (failure));
+      g_object_unref (task);
+      return NULL;
+    }
+  if (closed)
+    {
+      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_CLOSED, _("The bridge is shutting down"));
+      g_object_unref (task);
+      return NULL;
+    }
+  if (mc_jsonrpc_message_get_kind (message) == MC_JSONRPC_REQUEST && g_hash_table_contains (calls->pending, key))
+    {
+      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_DUPLICATE_ID,
+                               _("Invalid Request: a request with this id is still waiting for its response"));
+      g_object_unref (task);
+      return NULL;
+    }
+
+  call = g_malloc0 (size);
+  g_ref_count_init (&call->ref_count);
+  call->transport = g_object_ref (transport);
+  call->message = mc_jsonrpc_message_ref (message);
+  call->task = task;
+  call->cancellable = g_cancellable_new ();
+  g_ptr_array_add (calls->calls, call);
+  if (mc_jsonrpc_message_get_kind (message) == MC_JSONRPC_REQUEST)
+    g_hash_table_insert (calls->pending, g_strdup (key), call);
+  return call;
+}
+
+/**
+ * mc_transport_calls_finish:
+ * @calls: the transport's calls
+ * @call: one of them
+ * @error: (nullable): why it failed, or %NULL: it is through
+ *
+ * Completes the call's task, once; later calls do nothing.
+ */
+void
+mc_transport_calls_finish (McTransportCalls *calls,
+                           McTransportCall  *call,
+                           const GError     *error)
+{
+  const char *key = mc_jsonrpc_message_get_id_key (call->message);
+
+  if (call->done)
+    return;
+  call->done = TRUE;
+
+  if (call->finishing != NULL)
+    call->finishing (call);
+  g_cancellable_cancel (call->cancellable);
+  if (mc_transport_call_is_request (call) && key != NULL && g_hash_table_lookup (calls->pending, key) == call)
+    g_hash_table_remove (calls->pending, key);
+
+  /* Out of the books before the task returns: its callback may run now,
+   * and close the transport. */
+  mc_transport_call_ref (call);
+  g_ptr_array_remove_fast (calls->calls, call);
+  if (error != NULL)
+    g_task_return_error (call->task, g_error_copy (error));
+  else
+    g_task_return_boolean (call->task, TRUE);
+  mc_transport_call_unref (call);
+}
+
+/**
+ * mc_transport_calls_fail_all:
+ * @calls: the transport's calls
+ * @error: why
+ *
+ * Finishes every call under way with @error.
+ */
+void
+mc_transport_calls_fail_all (McTransportCalls *calls,
+                             const GError     *error)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) mc_transport_call_unref);
+
+  for (guint i = 0; i < calls->calls->len; i++)
+    g_ptr_array_add (all, mc_transport_call_ref (calls->calls->pdata[i]));
+  for (guint i = 0; i < all->len; i++)
+    mc_transport_calls_finish (calls, all->pdata[i], error);
+}
+
+/**
+ * mc_transport_calls_take_response:
+ * @calls: the transport's calls
+ * @message: a response from the server
+ *
+ * Finds the request @message answers and takes it off the requests
+ * waiting, so that no second response is taken for it; a response that
+ * answers no request waiting is logged and dropped.
+ *
+ * Returns: (transfer full) (nullable): the request's call, still to be
+ *   finished
+ */
+McTransportCall *
+mc_transport_calls_take_response (McTransportCalls *calls,
+                                  McJsonrpcMessage *message)
+{
+  const char *key = mc_jsonrpc_message_get_id_key (message);
+  McTransportCall *call = NULL;
+
+  if (key != NULL)
+    call = g_hash_table_lookup (calls->pending, key);
+  if (call == NULL)
+    {
+      g_warning ("The server sent an %s, which answers no request waiting; dropped",
+                 mc_jsonrpc_message_describe (message));
+      return NULL;
+    }
+
+  mc_transport_call_ref (call);
+  g_hash_table_remove (calls->pending, key);
+  return call;
 }
