@@ -41,10 +41,6 @@
 #include "mc-bench-env.h"
 #include "mc-bench-peers.h"
 
-/* mcp-remote 0.15.1 depends on undici 7, which needs this. */
-#define REMOTE_NODE_MAJOR 20
-#define REMOTE_NODE_MINOR 18
-#define REMOTE_NODE_MICRO 1
 #define PROTOCOL_VERSION "2025-06-18"
 #define INITIALIZE_ID 1
 /* Memory is read after this much idle, so that what was in flight ends. */
@@ -886,27 +882,14 @@ main (int   argc,
       return 2;
     }
 
-  if (!mc_bench_check_sdk (&reason))
+  proxy_js = mc_bench_check_mcp_remote (&reason);
+  if (proxy_js == NULL)
     {
       g_printerr ("Cannot run the bridge benchmark: %s\n", reason);
       return MC_BENCH_EXIT_SKIP;
     }
   node = mc_bench_node_path ();
   node_version = mc_bench_node_version (node);
-  if (node_version == NULL ||
-      !mc_bench_version_at_least (node_version, REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO))
-    {
-      g_printerr ("Cannot run the peer: mcp-remote 0.15.1 needs Node.js >= %d.%d.%d (undici 7); %s is %s\n",
-                  REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO, node,
-                  node_version != NULL ? node_version : "of unknown version");
-      return MC_BENCH_EXIT_SKIP;
-    }
-  proxy_js = mc_bench_npm_module_path ("mcp-remote", "dist", "proxy.js", NULL);
-  if (!g_file_test (proxy_js, G_FILE_TEST_IS_REGULAR))
-    {
-      g_printerr ("Cannot run the peer: %s is missing: run “npm ci” in %s\n", proxy_js, mc_bench_npm_dir ());
-      return MC_BENCH_EXIT_SKIP;
-    }
   remote_version = read_package_version ("mcp-remote");
   sdk_version = read_package_version ("@modelcontextprotocol/sdk");
 

@@ -151,6 +151,47 @@ mc_bench_check_sdk (char **out_reason)
   return TRUE;
 }
 
+/* mcp-remote 0.15.1 depends on undici 7, which needs this. */
+#define REMOTE_NODE_MAJOR 20
+#define REMOTE_NODE_MINOR 18
+#define REMOTE_NODE_MICRO 1
+
+/**
+ * mc_bench_check_mcp_remote:
+ * @out_reason: (out): why not, when not
+ *
+ * Returns: (transfer full) (nullable): the path of mcp-remote's
+ *   `dist/proxy.js` in tests/npm, when it is there with the SDK and a
+ *   Node.js new enough for it
+ */
+char *
+mc_bench_check_mcp_remote (char **out_reason)
+{
+  g_autofree char *node = NULL;
+  g_autofree char *node_version = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!mc_bench_check_sdk (out_reason))
+    return NULL;
+  node = mc_bench_node_path ();
+  node_version = mc_bench_node_version (node);
+  if (node_version == NULL ||
+      !mc_bench_version_at_least (node_version, REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO))
+    {
+      *out_reason = g_strdup_printf ("mcp-remote 0.15.1 needs Node.js >= %d.%d.%d (undici 7); %s is %s",
+                                     REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO, node,
+                                     node_version != NULL ? node_version : "of unknown version");
+      return NULL;
+    }
+  proxy = mc_bench_npm_module_path ("mcp-remote", "dist", "proxy.js", NULL);
+  if (!g_file_test (proxy, G_FILE_TEST_IS_REGULAR))
+    {
+      *out_reason = g_strdup_printf ("%s is missing: run “npm ci” in %s", proxy, mc_bench_npm_dir ());
+      return NULL;
+    }
+  return g_steal_pointer (&proxy);
+}
+
 /**
  * mc_bench_pick_port:
  * @out_socket: (out): the socket bound to it, to keep until every port

@@ -60,6 +60,7 @@ char             *mc_bench_npm_module_path     (const char        *first_element
                                                 ...) G_GNUC_NULL_TERMINATED;
 char             *mc_bench_webcrypto_shim_path (void);
 gboolean          mc_bench_check_sdk          (char             **out_reason);
+char             *mc_bench_check_mcp_remote    (char             **out_reason);
 
 guint16           mc_bench_pick_port           (GSocket          **out_socket);
 
