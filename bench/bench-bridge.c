@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "mc-bench-config.h"
 #include "mc-bench-env.h"
@@ -605,6 +606,28 @@ read_loadavg (void)
   return g_strdup_printf ("%s %s %s", fields[0], fields[1], fields[2]);
 }
 
+/* "AMD EPYC 7B13, 2 CPUs, Linux 6.1.0 x86_64" */
+static char *
+describe_machine (void)
+{
+  g_autofree char *cpuinfo = NULL;
+  g_autofree char *model = NULL;
+  struct utsname names;
+
+  if (g_file_get_contents ("/proc/cpuinfo", &cpuinfo, NULL, NULL))
+    {
+      const char *line = strstr (cpuinfo, "model name");
+      const char *colon = line != NULL ? strchr (line, ':') : NULL;
+
+      if (colon != NULL)
+        model = g_strstrip (g_strndup (colon + 1, strcspn (colon + 1, "\n")));
+    }
+  if (uname (&names) != 0)
+    memset (&names, 0, sizeof names);
+  return g_strdup_printf ("%s, %u CPUs, Linux %s %s", model != NULL ? model : "unknown CPU",
+                          g_get_num_processors (), names.release, names.machine);
+}
+
 static void
 print_latency_row (const char *what,
                    GArray     *samples,
@@ -869,6 +892,7 @@ main (int   argc,
   double bridge_start_p50 = 0;
   double added[N_PROXIES];
   g_autoptr(GArray) breakdown = NULL;
+  g_autofree char *machine = describe_machine ();
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -952,12 +976,12 @@ main (int   argc,
 
   printf ("### mcp-consent-bridge beside mcp-remote\n\n");
   printf ("Run of %s (`bench-bridge`: %d measured `tools/call` of each client after %d warm-up calls, "
-          "interleaved; %d fresh starts of each proxy). Load average %s before, %s after. "
+          "interleaved; %d fresh starts of each proxy) on %s. Load average %s before, %s after. "
           "Node.js %s, mcp-remote %s, MCP SDK %s (`simpleStreamableHttp.js`, no OAuth). "
           "The bridge runs with a private session bus and no broker on it (this server asks for no "
           "token).\n\n",
-          date, opt_calls, opt_warmup, opt_starts, load_before, load_after, node_version, remote_version,
-          sdk_version);
+          date, opt_calls, opt_warmup, opt_starts, machine, load_before, load_after, node_version,
+          remote_version, sdk_version);
 
   printf ("#### Added latency per `tools/call`\n\n");
   printf ("| client | calls | p50 | p90 | p99 | mean | added p50 | p50 ÷ direct | target |\n");
