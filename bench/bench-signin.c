@@ -45,10 +45,6 @@
 #include "mc-bench-env.h"
 #include "mc-bench-peers.h"
 
-/* mcp-remote 0.15.1 depends on undici 7, which needs this. */
-#define REMOTE_NODE_MAJOR 20
-#define REMOTE_NODE_MINOR 18
-#define REMOTE_NODE_MICRO 1
 /* mcp-remote waits 30 s for the browser by default. */
 #define REMOTE_TIMEOUT_SECONDS 60
 #define MAX_REMOTE_ATTEMPTS 3
@@ -825,27 +821,14 @@ main (int   argc,
       return 2;
     }
 
-  if (!mc_bench_check_sdk (&reason))
+  proxy = mc_bench_check_mcp_remote (&reason);
+  if (proxy == NULL)
     {
       g_printerr ("Cannot run the sign-ins: %s\n", reason);
       return MC_BENCH_EXIT_SKIP;
     }
   node = mc_bench_node_path ();
   node_version = mc_bench_node_version (node);
-  if (node_version == NULL ||
-      !mc_bench_version_at_least (node_version, REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO))
-    {
-      g_printerr ("Cannot run the peer: mcp-remote 0.15.1 needs Node.js >= %d.%d.%d (undici 7); %s is %s\n",
-                  REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO, node,
-                  node_version != NULL ? node_version : "of unknown version");
-      return MC_BENCH_EXIT_SKIP;
-    }
-  proxy = mc_bench_npm_module_path ("mcp-remote", "dist", "proxy.js", NULL);
-  if (!g_file_test (proxy, G_FILE_TEST_IS_REGULAR))
-    {
-      g_printerr ("Cannot run the peer: %s is missing: run “npm ci” in %s\n", proxy, mc_bench_npm_dir ());
-      return MC_BENCH_EXIT_SKIP;
-    }
 
   /* The server, in an environment of its own.  Its demo authorization
    * server allows 20 client registrations an hour (express-rate-limit in

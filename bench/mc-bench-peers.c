@@ -151,6 +151,47 @@ mc_bench_check_sdk (char **out_reason)
   return TRUE;
 }
 
+/* mcp-remote 0.15.1 depends on undici 7, which needs this. */
+#define REMOTE_NODE_MAJOR 20
+#define REMOTE_NODE_MINOR 18
+#define REMOTE_NODE_MICRO 1
+
+/**
+ * mc_bench_check_mcp_remote:
+ * @out_reason: (out): why not, when not
+ *
+ * Returns: (transfer full) (nullable): the path of mcp-remote's
+ *   `dist/proxy.js` in tests/npm, when it is there with the SDK and a
+ *   Node.js new enough for it
+ */
+char *
+mc_bench_check_mcp_remote (char **out_reason)
+{
+  g_autofree char *node = NULL;
+  g_autofree char *node_version = NULL;
+  g_autofree char *proxy = NULL;
+
+  if (!mc_bench_check_sdk (out_reason))
+    return NULL;
+  node = mc_bench_node_path ();
+  node_version = mc_bench_node_version (node);
+  if (node_version == NULL ||
+      !mc_bench_version_at_least (node_version, REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO))
+    {
+      *out_reason = g_strdup_printf ("mcp-remote 0.15.1 needs Node.js >= %d.%d.%d (undici 7); %s is %s",
+                                     REMOTE_NODE_MAJOR, REMOTE_NODE_MINOR, REMOTE_NODE_MICRO, node,
+                                     node_version != NULL ? node_version : "of unknown version");
+      return NULL;
+    }
+  proxy = mc_bench_npm_module_path ("mcp-remote", "dist", "proxy.js", NULL);
+  if (!g_file_test (proxy, G_FILE_TEST_IS_REGULAR))
+    {
+      *out_reason = g_strdup_printf ("%s is missing: run “npm ci” in %s", proxy, mc_bench_npm_dir ());
+      return NULL;
+    }
+  return g_steal_pointer (&proxy);
+}
+
 /**
  * mc_bench_pick_port:
  * @out_socket: (out): the socket bound to it, to keep until every port
@@ -219,7 +260,7 @@ server_ready_or_gone (gpointer user_data)
 {
   McBenchSdkServer *server = user_data;
 
-  return server->listening == 2 || !server->reading;
+  return server->listening == server->expected_listening || !server->reading;
 }
 
 static gboolean
@@ -254,6 +295,7 @@ mc_bench_sdk_server_stop (McBenchSdkServer *server)
  * taken after all. */
 static McBenchSdkServer *
 sdk_server_try_start (McBenchEnv  *env,
+                      gboolean     oauth,
                       GError     **error)
 {
   g_autoptr(McBenchSdkServer) server = g_new0 (McBenchSdkServer, 1);
@@ -280,7 +322,10 @@ sdk_server_try_start (McBenchEnv  *env,
   g_subprocess_launcher_setenv (launcher, "MCP_PORT", mcp_port, TRUE);
   g_subprocess_launcher_setenv (launcher, "MCP_AUTH_PORT", auth_port, TRUE);
   g_subprocess_launcher_set_cwd (launcher, mc_bench_npm_dir ());
-  server->process = g_subprocess_launcher_spawn (launcher, error, node, "--require", shim, example, "--oauth", NULL);
+  /* Without --oauth it starts no authorization server: one line. */
+  server->expected_listening = oauth ? 2 : 1;
+  server->process = g_subprocess_launcher_spawn (launcher, error, node, "--require", shim, example,
+                                                 oauth ? "--oauth" : NULL, NULL);
   if (server->process == NULL)
     return NULL;
   server->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
@@ -293,7 +338,7 @@ sdk_server_try_start (McBenchEnv  *env,
                    MC_BENCH_TIMEOUT_SECONDS, server->log->str);
       return NULL;
     }
-  if (server->listening == 2)
+  if (server->listening == server->expected_listening)
     return g_steal_pointer (&server);
 
   if (strstr (server->log->str, "EADDRINUSE") != NULL)
@@ -307,20 +352,24 @@ sdk_server_try_start (McBenchEnv  *env,
 }
 
 /**
- * mc_bench_sdk_server_start:
+ * mc_bench_sdk_server_start_full:
  * @env: the environment to run it in
+ * @oauth: whether the server asks for a token (`--oauth`, with its demo
+ *   authorization server on the second port) or serves anyone
  * @error: return location for a #GError
  *
- * Returns: (transfer full): the server, listening on two free ports
+ * Returns: (transfer full): the server, listening on two free ports (the
+ *   second unused without @oauth)
  */
 McBenchSdkServer *
-mc_bench_sdk_server_start (McBenchEnv  *env,
-                           GError     **error)
+mc_bench_sdk_server_start_full (McBenchEnv  *env,
+                                gboolean     oauth,
+                                GError     **error)
 {
   for (guint attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++)
     {
       g_autoptr(GError) local_error = NULL;
-      McBenchSdkServer *server = sdk_server_try_start (env, &local_error);
+      McBenchSdkServer *server = sdk_server_try_start (env, oauth, &local_error);
 
       if (server != NULL)
         return server;
@@ -333,6 +382,21 @@ mc_bench_sdk_server_start (McBenchEnv  *env,
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
                "The SDK example server found no free ports in %u tries", MAX_START_ATTEMPTS);
   return NULL;
+}
+
+/**
+ * mc_bench_sdk_server_start:
+ * @env: the environment to run it in
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the server with its demo authorization
+ *   server (`--oauth`), listening on two free ports
+ */
+McBenchSdkServer *
+mc_bench_sdk_server_start (McBenchEnv  *env,
+                           GError     **error)
+{
+  return mc_bench_sdk_server_start_full (env, TRUE, error);
 }
 
 /* Running programs {{{1 */

@@ -30,9 +30,10 @@ typedef struct
 /**
  * McBenchSdkServer:
  *
- * The MCP TypeScript SDK's example Streamable HTTP server with its demo
- * authorization server (`--oauth`), from tests/npm, as the benchmark's
- * child.  Its output stays in memory: it logs every bearer token it sees.
+ * The MCP TypeScript SDK's example Streamable HTTP server, with its demo
+ * authorization server (`--oauth`) or without, from tests/npm, as the
+ * benchmark's child.  Its output stays in memory: it logs every bearer
+ * token it sees.
  */
 typedef struct
 {
@@ -42,6 +43,7 @@ typedef struct
   GString          *log;
   gboolean          reading;
   guint             listening;
+  guint             expected_listening;
   guint16           mcp_port;
   guint16           auth_port;
   char             *resource;
@@ -58,11 +60,15 @@ char             *mc_bench_npm_module_path     (const char        *first_element
                                                 ...) G_GNUC_NULL_TERMINATED;
 char             *mc_bench_webcrypto_shim_path (void);
 gboolean          mc_bench_check_sdk          (char             **out_reason);
+char             *mc_bench_check_mcp_remote    (char             **out_reason);
 
 guint16           mc_bench_pick_port           (GSocket          **out_socket);
 
 McBenchSdkServer *mc_bench_sdk_server_start    (McBenchEnv        *env,
                                                 GError           **error);
+McBenchSdkServer *mc_bench_sdk_server_start_full (McBenchEnv      *env,
+                                                  gboolean         oauth,
+                                                  GError         **error);
 void              mc_bench_sdk_server_stop     (McBenchSdkServer  *server);
 
 gboolean          mc_bench_run_program         (McBenchEnv        *env,

@@ -17,8 +17,9 @@
 # Installs what it needs (build-aux/install-deps.sh bench): dbus-daemon,
 # xdg-desktop-portal (the idle-memory peer), Xvfb and libxcb1-dev (the
 # dialog benchmark), gnome-keyring and secret-tool (GetToken), Node.js
-# and xdg-utils (the sign-ins); and the peers from npm, with `npm ci` in
-# tests/npm (the MCP SDK's example server, mcp-remote).
+# and xdg-utils (the sign-ins, the bridge beside mcp-remote); and the
+# peers from npm, with `npm ci` in tests/npm (the MCP SDK's example
+# server, mcp-remote).
 
 set -eu
 
@@ -53,6 +54,7 @@ if [ "$quick" = yes ]; then
   dialog_args="--runs 3"
   gettoken_args="--runs 200 --warmup 20 --spawn-runs 20"
   signin_args="--runs 2"
+  bridge_args="--calls 200 --warmup 20 --starts 3"
 else
   verdict_args=""
   memory_args=""
@@ -60,6 +62,7 @@ else
   dialog_args=""
   gettoken_args=""
   signin_args=""
+  bridge_args=""
 fi
 
 loadavg() {
@@ -112,6 +115,11 @@ signin=skipped
 # shellcheck disable=SC2086
 if run bench-signin $signin_args; then
   signin=ran
+fi
+bridge=skipped
+# shellcheck disable=SC2086
+if run bench-bridge $bridge_args; then
+  bridge=ran
 fi
 
 load_after=$(loadavg)
@@ -172,5 +180,10 @@ load_after=$(loadavg)
     cat "$logdir/bench-signin.md"
   else
     not_run "Sign-in against the MCP SDK's example server" bench-signin
+  fi
+  if [ "$bridge" = ran ]; then
+    cat "$logdir/bench-bridge.md"
+  else
+    not_run "mcp-consent-bridge beside mcp-remote" bench-bridge
   fi
 } | tee "$logdir/results.md"

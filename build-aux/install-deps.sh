@@ -42,10 +42,11 @@ fi
 
 # The benchmarks measure xdg-desktop-portal beside the daemon, and watch
 # for the dialog's window with XCB; GetToken is measured beside
-# secret-tool against a real gnome-keyring; the sign-ins run the MCP SDK's
-# example server and mcp-remote with Node.js (tests/npm; mcp-remote 0.15
-# needs Node.js >= 20.18.1, and its benchmark says so and skips on an
-# older one), and mcp-remote opens the browser with xdg-open (xdg-utils).
+# secret-tool against a real gnome-keyring; the sign-ins and the bridge's
+# benchmark run the MCP SDK's example server and mcp-remote with Node.js
+# (tests/npm; mcp-remote 0.15 needs Node.js >= 20.18.1, and their
+# benchmarks say so and skip on an older one), and mcp-remote opens the
+# browser with xdg-open (xdg-utils).
 bench_packages="
   dbus-daemon xvfb xauth xdg-desktop-portal libxcb1-dev
   gnome-keyring libsecret-tools xdg-utils

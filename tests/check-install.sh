@@ -83,6 +83,7 @@ fi
 daemon="$LIBEXECDIR/mcp-consentd"
 
 expect_program "$BINDIR/mcp-consent"
+expect_program "$BINDIR/mcp-consent-bridge"
 expect_program "$daemon"
 expect_program "$LIBEXECDIR/mcp-consent-prompter"
 

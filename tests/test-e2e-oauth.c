@@ -25,220 +25,23 @@
 #include <string.h>
 
 #include "mc-test-env.h"
+#include "mc-test-sdk.h"
 
 #define SCHEMA "io.github.mcp_consent.Token"
 #define CHROMIUM "/usr/bin/chromium"
-/* Ports are picked free, then the server binds them; another process may
- * take one in between.  That is rare: a few tries are plenty. */
-#define MAX_START_ATTEMPTS 5
-#define MCP_LISTENING "MCP Streamable HTTP Server listening on port "
-#define AS_LISTENING "OAuth Authorization Server listening on port "
 /* The listener's page once the answer came (mc-loopback-listener.c). */
 #define LISTENER_HEADING "Sign-in answer received"
 #define LISTENER_CLOSE_TAB "You can close this tab."
-
-/* The SDK's example server, as a child of the test. */
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *output;
-  GCancellable     *cancellable;
-  /* Its stdout and stderr, in memory only: it logs every request,
-   * bearer tokens included ("Authenticated user: { token: … }"), and the
-   * test asserts that no token reaches a file. */
-  GString          *log;
-  gboolean          reading;
-  guint             listening;
-  guint16           mcp_port;
-  guint16           auth_port;
-  char             *resource;
-} SdkServer;
-
-static const char *
-npm_dir (void)
-{
-  static char *dir;
-
-  if (dir == NULL)
-    dir = g_build_filename (mc_test_build_path ("MC_TEST_SOURCE_ROOT"), "tests", "npm", NULL);
-  return dir;
-}
-
-static char *
-find_node (void)
-{
-  char *node = g_find_program_in_path ("node");
-
-  if (node == NULL)
-    g_error ("node is not installed; build-aux/install-deps.sh test installs it");
-  return node;
-}
-
-/* Node.js 18 (Debian 12's) lacks a global the SDK uses; see the file. */
-static char *
-webcrypto_shim_path (void)
-{
-  return g_build_filename (npm_dir (), "node18-webcrypto.cjs", NULL);
-}
-
-static char *
-sdk_example_path (void)
-{
-  char *path = g_build_filename (npm_dir (), "node_modules", "@modelcontextprotocol", "sdk", "dist", "esm",
-                                 "examples", "server", "simpleStreamableHttp.js", NULL);
-
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    g_error ("%s is missing: run “npm ci” in %s (build-aux/test.sh does)", path, npm_dir ());
-  return path;
-}
-
-static void read_next_line (SdkServer *server);
-
-static void
-on_line (GObject      *source_object,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  SdkServer *server = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source_object), result, NULL, &error);
-  if (line == NULL)
-    {
-      /* End of output, or cancelled at teardown. */
-      server->reading = FALSE;
-      return;
-    }
-
-  g_string_append_printf (server->log, "%s\n", line);
-  if (g_str_has_prefix (line, MCP_LISTENING) || g_str_has_prefix (line, AS_LISTENING))
-    server->listening++;
-  read_next_line (server);
-}
-
-static void
-read_next_line (SdkServer *server)
-{
-  /* Keep reading for the server's whole life: Node writes to a pipe
-   * synchronously, and would block once it is full. */
-  server->reading = TRUE;
-  g_data_input_stream_read_line_async (server->output, G_PRIORITY_DEFAULT, server->cancellable, on_line, server);
-}
-
-static gboolean
-server_ready_or_gone (gpointer user_data)
-{
-  SdkServer *server = user_data;
-
-  return server->listening == 2 || !server->reading;
-}
-
-static gboolean
-server_not_reading (gpointer user_data)
-{
-  return !((SdkServer *)user_data)->reading;
-}
-
-static void
-sdk_server_stop (SdkServer *server)
-{
-  if (server == NULL)
-    return;
-
-  /* It is the test's child: stopped by its pid (SIGTERM ends Node). */
-  if (g_subprocess_get_identifier (server->process) != NULL)
-    g_subprocess_send_signal (server->process, SIGTERM);
-  mc_test_wait_subprocess (server->process);
-  g_cancellable_cancel (server->cancellable);
-  mc_test_wait_until (server_not_reading, server, "the server's output to close");
-
-  g_clear_object (&server->output);
-  g_clear_object (&server->process);
-  g_clear_object (&server->cancellable);
-  g_string_free (server->log, TRUE);
-  g_free (server->resource);
-  g_free (server);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SdkServer, sdk_server_stop)
-
-/* One try on two free ports; %NULL when a port was taken after all. */
-static SdkServer *
-sdk_server_try_start (McTestEnv *env)
-{
-  g_autoptr(SdkServer) server = g_new0 (SdkServer, 1);
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSocket) mcp_socket = NULL;
-  g_autoptr(GSocket) auth_socket = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *node = find_node ();
-  g_autofree char *example = sdk_example_path ();
-  g_autofree char *shim = webcrypto_shim_path ();
-  g_autofree char *mcp_port = NULL;
-  g_autofree char *auth_port = NULL;
-
-  server->log = g_string_new (NULL);
-  server->cancellable = g_cancellable_new ();
-  server->mcp_port = mc_test_reserve_port (&mcp_socket);
-  server->auth_port = mc_test_reserve_port (&auth_socket);
-  g_clear_object (&mcp_socket);
-  g_clear_object (&auth_socket);
-  mcp_port = g_strdup_printf ("%u", server->mcp_port);
-  auth_port = g_strdup_printf ("%u", server->auth_port);
-  server->resource = g_strdup_printf ("http://localhost:%u/mcp", server->mcp_port);
-
-  launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_subprocess_launcher_setenv (launcher, "MCP_PORT", mcp_port, TRUE);
-  g_subprocess_launcher_setenv (launcher, "MCP_AUTH_PORT", auth_port, TRUE);
-  g_subprocess_launcher_set_cwd (launcher, npm_dir ());
-  server->process = g_subprocess_launcher_spawn (launcher, &error, node, "--require", shim, example, "--oauth", NULL);
-  g_assert_no_error (error);
-  server->output = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  read_next_line (server);
-
-  mc_test_wait_until (server_ready_or_gone, server, "the SDK example server to listen on both ports");
-  if (server->listening == 2)
-    {
-      g_autofree char *mcp_line = g_strdup_printf (MCP_LISTENING "%u\n", server->mcp_port);
-      g_autofree char *auth_line = g_strdup_printf (AS_LISTENING "%u\n", server->auth_port);
-
-      g_assert_nonnull (strstr (server->log->str, mcp_line));
-      g_assert_nonnull (strstr (server->log->str, auth_line));
-      return g_steal_pointer (&server);
-    }
-
-  /* It exited before listening: nothing it printed can hold a token. */
-  if (strstr (server->log->str, "EADDRINUSE") != NULL)
-    {
-      g_test_message ("Port %u or %u was taken; trying other ports", server->mcp_port, server->auth_port);
-      return NULL;
-    }
-  g_error ("The SDK example server exited before listening:\n%s", server->log->str);
-}
-
-static SdkServer *
-sdk_server_start (McTestEnv *env)
-{
-  for (guint attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++)
-    {
-      SdkServer *server = sdk_server_try_start (env);
-
-      if (server != NULL)
-        return server;
-    }
-  g_error ("The SDK example server found no free ports in %u tries", MAX_START_ATTEMPTS);
-}
 
 /* The browser of a test case: registered in the test's mimeapps.list
  * before the sign-in, checked after it, and stopped by its pid. */
 typedef struct
 {
-  gpointer (*setup)    (McTestEnv *env);
-  void     (*check)    (McTestEnv *env,
-                        SdkServer *server,
-                        gpointer   state);
-  void     (*teardown) (gpointer   state);
+  gpointer (*setup)    (McTestEnv       *env);
+  void     (*check)    (McTestEnv       *env,
+                        McTestSdkServer *server,
+                        gpointer         state);
+  void     (*teardown) (gpointer         state);
 } Browser;
 
 static McTestEnv *
@@ -299,16 +102,16 @@ node_done (gpointer user_data)
 
 /* The SDK's Client lists the tools with the token, given on stdin. */
 static char *
-list_tools (McTestEnv  *env,
-            SdkServer  *server,
-            const char *token)
+list_tools (McTestEnv       *env,
+            McTestSdkServer *server,
+            const char      *token)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) node = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *node_path = find_node ();
-  g_autofree char *script = g_build_filename (npm_dir (), "list-tools.mjs", NULL);
-  g_autofree char *shim = webcrypto_shim_path ();
+  g_autofree char *node_path = mc_test_node_path ();
+  g_autofree char *script = g_build_filename (mc_test_npm_dir (), "list-tools.mjs", NULL);
+  g_autofree char *shim = mc_test_webcrypto_shim_path ();
   g_autofree char *input = g_strconcat (token, "\n", NULL);
   NodeRun run = { FALSE, 0, NULL, NULL };
 
@@ -354,7 +157,7 @@ http_done (gpointer user_data)
 
 /* Without the token, the server refuses, and says where its metadata is. */
 static void
-assert_refused_without_token (SdkServer *server)
+assert_refused_without_token (McTestSdkServer *server)
 {
   static const char initialize[] =
     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
@@ -476,7 +279,7 @@ static void
 run_sign_in (const Browser *browser)
 {
   g_autoptr(McTestEnv) env = new_env ();
-  g_autoptr(SdkServer) server = sdk_server_start (env);
+  g_autoptr(McTestSdkServer) server = mc_test_sdk_server_start_oauth (env);
   g_autoptr(JsonObject) prompt = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(GPtrArray) found = NULL;
@@ -607,9 +410,9 @@ browser_finished (gpointer user_data)
 }
 
 static void
-check_follow_browser (McTestEnv *env,
-                      SdkServer *server,
-                      gpointer   user_data)
+check_follow_browser (McTestEnv       *env,
+                      McTestSdkServer *server,
+                      gpointer         user_data)
 {
   BrowserWait wait = { env, NULL };
   g_autoptr(JsonObject) started = NULL;
@@ -823,9 +626,9 @@ check_screenshot (const char *path)
 }
 
 static void
-check_chromium (McTestEnv *env,
-                SdkServer *server,
-                gpointer   state)
+check_chromium (McTestEnv       *env,
+                McTestSdkServer *server,
+                gpointer         state)
 {
   Chromium *chromium = state;
   g_autofree char *status = NULL;

@@ -314,7 +314,7 @@ test_responses (void)
   accept_json = node_to_string (accept);
   g_assert_cmpstr (accept_json, ==, "{\"jsonrpc\":\"2.0\",\"id\":\"req-7\",\"result\":{\"action\":\"accept\"}}");
 
-  parse_error = mc_mcp_new_error_response (NULL, MC_JSONRPC_PARSE_ERROR, "Parse error");
+  parse_error = mc_mcp_new_error_response (NULL, -32700, "Parse error");
   parse_error_json = node_to_string (parse_error);
   g_assert_cmpstr (parse_error_json, ==, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"}}");
 

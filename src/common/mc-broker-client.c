@@ -360,6 +360,10 @@ mc_broker_client_new (GDBusConnection *connection)
   g_return_val_if_fail (G_IS_DBUS_CONNECTION (connection), NULL);
   g_return_val_if_fail (g_dbus_connection_get_unique_name (connection) != NULL, NULL);
 
+  /* The broker's D-Bus errors become MC_ERROR only once the domain is
+   * registered, which its first use does. */
+  (void) MC_ERROR;
+
   self = g_object_new (MC_TYPE_BROKER_CLIENT, NULL);
   self->connection = g_object_ref (connection);
   self->sender_path_part = g_strdup (g_dbus_connection_get_unique_name (connection) + 1);

@@ -24,6 +24,7 @@
 static gboolean
 check_nesting (const char  *contents,
                gsize        length,
+               guint        max_nesting,
                GError     **error)
 {
   gboolean in_string = FALSE;
@@ -50,10 +51,10 @@ check_nesting (const char  *contents,
 
         case '[':
         case '{':
-          if (++depth > MC_JSON_MAX_NESTING)
+          if (++depth > max_nesting)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "nested deeper than %d levels", MC_JSON_MAX_NESTING);
+                           "nested deeper than %u levels", max_nesting);
               return FALSE;
             }
           break;
@@ -79,17 +80,23 @@ check_nesting (const char  *contents,
 }
 
 /**
- * mc_json_parse_object:
+ * mc_json_parse:
  * @data: (array length=length): the document
  * @length: its length in bytes
+ * @max_nesting: the deepest nesting of arrays and objects accepted
  * @error: return location for a #GError
  *
- * Returns: (transfer full): the top-level object, or %NULL with @error set
+ * Parses a JSON document of any kind, refusing one nested deeper than
+ * @max_nesting before json-glib sees it.
+ *
+ * Returns: (transfer full): the root, or %NULL with @error set to
+ *   %G_IO_ERROR_INVALID_DATA
  */
-JsonObject *
-mc_json_parse_object (const char  *data,
-                      gsize        length,
-                      GError     **error)
+JsonNode *
+mc_json_parse (const char  *data,
+               gsize        length,
+               guint        max_nesting,
+               GError     **error)
 {
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -98,7 +105,7 @@ mc_json_parse_object (const char  *data,
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!check_nesting (data, length, error))
+  if (!check_nesting (data, length, max_nesting, error))
     return NULL;
 
   parser = json_parser_new ();
@@ -113,12 +120,37 @@ mc_json_parse_object (const char  *data,
     }
 
   /* An empty or all-blank document parses without error, to no root. */
-  root = json_parser_get_root (parser);
+  root = json_parser_steal_root (parser);
   if (root == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the document is empty");
       return NULL;
     }
+
+  return root;
+}
+
+/**
+ * mc_json_parse_object:
+ * @data: (array length=length): the document
+ * @length: its length in bytes
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the top-level object, or %NULL with @error set
+ */
+JsonObject *
+mc_json_parse_object (const char  *data,
+                      gsize        length,
+                      GError     **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  root = mc_json_parse (data, length, MC_JSON_MAX_NESTING, error);
+  if (root == NULL)
+    return NULL;
 
   if (!JSON_NODE_HOLDS_OBJECT (root))
     {

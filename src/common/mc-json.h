@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 /* Deepest nesting of arrays and objects accepted in any JSON we read. */
 #define MC_JSON_MAX_NESTING 32
 
+JsonNode   *mc_json_parse              (const char   *data,
+                                        gsize         length,
+                                        guint         max_nesting,
+                                        GError      **error);
 JsonObject *mc_json_parse_object       (const char   *data,
                                         gsize         length,
                                         GError      **error);

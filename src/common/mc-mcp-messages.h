@@ -8,14 +8,11 @@
 
 G_BEGIN_DECLS
 
-/* JSON-RPC error codes the bridge answers with or reads. */
-#define MC_JSONRPC_PARSE_ERROR          -32700
-#define MC_JSONRPC_INVALID_REQUEST      -32600
-#define MC_JSONRPC_METHOD_NOT_FOUND     -32601
-#define MC_JSONRPC_INVALID_PARAMS       -32602
-#define MC_JSONRPC_INTERNAL_ERROR       -32603
+/* JSON-RPC's code for params that cannot be used (the bridge's other
+ * codes are in src/bridge/mc-jsonrpc.h). */
+#define MC_JSONRPC_INVALID_PARAMS       (-32602)
 /* MCP 2025-11-25: the request needs URL-mode elicitations first. */
-#define MC_MCP_URL_ELICITATION_REQUIRED -32042
+#define MC_MCP_URL_ELICITATION_REQUIRED (-32042)
 
 /* Caps on what a server may ask the user to look at. Longer URLs the
  * broker would block anyway; longer messages are cut, not refused. */

@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "mc-bridge-elicitation.h"
+#include "mc-error.h"
+#include "mc-jsonrpc.h"
+#include "mc-mcp-messages.h"
+
+/* McBridgeElicitation hands the server's URL-mode elicitations to the
+ * MCP Consent Broker instead of the client, so that the user sees the
+ * trusted dialog and neither the client nor the model ever sees the URL
+ * (MCP 2025-11-25 client/elicitation):
+ *
+ * - the client's initialize declares elicitation.url on its behalf;
+ * - a URL-mode elicitation/create is answered with what the user chose
+ *   in the broker's dialog;
+ * - notifications/elicitation/complete goes to the broker's
+ *   CompleteElicitation, which ends its "finish in your browser" notice;
+ * - a -32042 URLElicitationRequiredError: one dialog per elicitation;
+ *   when the user consented to all, the request is sent again once the
+ *   server said each is complete (at once for those without an id); if
+ *   the user declined one, or the server never said, the client gets the
+ *   original error.
+ *
+ * Form-mode elicitations and everything else pass through untouched. */
+
+struct _McBridgeElicitation
+{
+  GObject         parent_instance;
+
+  McBridge       *bridge;
+  gulong          client_message_id;
+  gulong          server_message_id;
+  /* NULL when there is no session bus: why is in @bus_error. */
+  McBrokerClient *client;
+  GError         *bus_error;
+  GCancellable   *cancellable;
+  /* Requests sent again after -32042 (their id key → Round). */
+  GHashTable     *rounds;
+  /* Elicitation ids the server said were complete, for rounds whose
+   * dialogs are still up when the notification comes. */
+  GHashTable     *completed;
+};
+
+G_DEFINE_FINAL_TYPE (McBridgeElicitation, mc_bridge_elicitation, G_TYPE_OBJECT)
+
+static McBrokerServer
+broker_server (McBridgeElicitation *self,
+               McMcpServerInfo    **out_info)
+{
+  g_autoptr(JsonObject) result = json_object_new ();
+  JsonObject *server_info = mc_bridge_get_server_info (self->bridge);
+  const char *url = mc_bridge_get_url (self->bridge);
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
+  McBrokerServer server = { 0 };
+
+  if (server_info != NULL)
+    json_object_set_object_member (result, "serverInfo", json_object_ref (server_info));
+  *out_info = mc_mcp_parse_server_info (result, host != NULL && *host != '\0' ? host : url);
+
+  server.name = (*out_info)->name;
+  server.title = (*out_info)->title;
+  server.version = (*out_info)->version;
+  server.url = url;
+  return server;
+}
+
+static const char *
+action_for_response (McBrokerResponse response)
+{
+  switch (response)
+    {
+    case MC_BROKER_RESPONSE_SUCCESS:
+      return "accept";
+    case MC_BROKER_RESPONSE_DECLINED:
+      return "decline";
+    case MC_BROKER_RESPONSE_CANCELLED:
+    default:
+      return "cancel";
+    }
+}
+
+/* The answer when the broker gave none: a URL it refuses to show is the
+ * user's agent saying no; a broker that cannot be asked is a dismissal. */
+static const char *
+action_for_error (McBridgeElicitation *self,
+                  const GError        *error)
+{
+  if (g_error_matches (error, MC_ERROR, MC_ERROR_URL_BLOCKED))
+    {
+      g_warning (_("The MCP Consent Broker refused the link %s asked to open: %s"),
+                 mc_bridge_get_url (self->bridge), error->message);
+      return "decline";
+    }
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning (_("%s asked to open a link, but the MCP Consent Broker cannot show it (%s); "
+                 "check that it is installed and that a session bus is running"),
+               mc_bridge_get_url (self->bridge), error->message);
+  return "cancel";
+}
+
+static void
+send_node_to_server (McBridgeElicitation *self,
+                     JsonNode            *node)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(McJsonrpcMessage) message = mc_jsonrpc_message_new (node, &error);
+
+  /* What mc-mcp-messages builds is always a valid response. */
+  g_assert_no_error (error);
+  mc_bridge_send_to_server (self->bridge, message);
+}
+
+/* elicitation/create {{{1 */
+
+typedef struct
+{
+  McBridgeElicitation *self;
+  JsonNode            *id;
+} ElicitRequest;
+
+static void
+elicit_request_free (ElicitRequest *request)
+{
+  g_object_unref (request->self);
+  json_node_unref (request->id);
+  g_free (request);
+}
+
+static void
+on_request_elicited (GObject      *source_object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  ElicitRequest *request = user_data;
+  McBridgeElicitation *self = request->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) response = NULL;
+  McBrokerResponse answer;
+  const char *action;
+
+  answer = mc_broker_client_elicit_url_finish (MC_BROKER_CLIENT (source_object), result, NULL, &error);
+  action = error != NULL ? action_for_error (self, error) : action_for_response (answer);
+  g_debug ("The user's answer to the server's URL elicitation: %s", action);
+
+  if (self->bridge != NULL)
+    {
+      response = mc_mcp_new_elicit_result (request->id, action);
+      send_node_to_server (self, response);
+      mc_bridge_release (self->bridge);
+    }
+  elicit_request_free (request);
+}
+
+static void
+take_elicit_request (McBridgeElicitation *self,
+                     McJsonrpcMessage    *message)
+{
+  JsonObject *object = mc_jsonrpc_message_get_object (message);
+  JsonObject *params = json_object_get_object_member (object, "params");
+  g_autoptr(McUrlElicitation) elicitation = NULL;
+  g_autoptr(McMcpServerInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  ElicitRequest *request;
+  McBrokerServer server;
+
+  /* 2026-07-28 servers send no elicitationId; it is not required here. */
+  elicitation = mc_mcp_parse_url_elicitation (params, FALSE, &error);
+  if (elicitation == NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("Invalid URL elicitation: %s", error->message);
+      g_autoptr(JsonNode) response = mc_mcp_new_error_response (mc_jsonrpc_message_get_id (message),
+                                                                MC_JSONRPC_INVALID_PARAMS, text);
+
+      g_warning (_("%s sent a URL elicitation that cannot be shown: %s"),
+                 mc_bridge_get_url (self->bridge), error->message);
+      send_node_to_server (self, response);
+      return;
+    }
+
+  if (self->client == NULL)
+    {
+      g_autoptr(JsonNode) response = mc_mcp_new_elicit_result (mc_jsonrpc_message_get_id (message), "cancel");
+
+      action_for_error (self, self->bus_error);
+      send_node_to_server (self, response);
+      return;
+    }
+
+  request = g_new0 (ElicitRequest, 1);
+  request->self = g_object_ref (self);
+  request->id = json_node_copy (mc_jsonrpc_message_get_id (message));
+  server = broker_server (self, &info);
+  mc_bridge_hold (self->bridge);
+  mc_broker_client_elicit_url_async (self->client, &server, elicitation->url, elicitation->message,
+                                     elicitation->elicitation_id, 0, self->cancellable,
+                                     on_request_elicited, request);
+}
+
+/* -32042 {{{1 */
+
+typedef struct
+{
+  McBridgeElicitation *self;
+  McJsonrpcMessage    *request;
+  McJsonrpcMessage    *error_response;
+  char                *key;
+  guint                rounds;
+  guint                unanswered;
+  gboolean             refused;
+  /* Ids the server has yet to say are complete. */
+  GHashTable          *waiting;
+  guint                timeout_id;
+} Round;
+
+static void
+round_free (Round *round)
+{
+  g_clear_pointer (&round->request, mc_jsonrpc_message_unref);
+  g_clear_pointer (&round->error_response, mc_jsonrpc_message_unref);
+  g_clear_pointer (&round->waiting, g_hash_table_unref);
+  g_clear_handle_id (&round->timeout_id, g_source_remove);
+  g_free (round->key);
+  g_free (round);
+}
+
+/* Ends the round: the request goes out again, or the client gets the
+ * error the server gave. The Round stays (for the count) when the
+ * request goes again. */
+static void
+end_round (Round    *round,
+           gboolean  send_again)
+{
+  McBridgeElicitation *self = round->self;
+  McBridge *bridge = self->bridge;
+
+  g_clear_handle_id (&round->timeout_id, g_source_remove);
+  if (send_again)
+    {
+      g_debug ("Sending %s again after its URL elicitations", mc_jsonrpc_message_describe (round->request));
+      mc_bridge_send_to_server (bridge, round->request);
+    }
+  else
+    {
+      mc_bridge_send_to_client (bridge, round->error_response);
+      g_hash_table_remove (self->rounds, round->key);
+    }
+  mc_bridge_release (bridge);
+}
+
+static gboolean
+on_completion_timeout (gpointer user_data)
+{
+  Round *round = user_data;
+
+  round->timeout_id = 0;
+  g_message (_("%s did not say the elicitations are complete; the client gets its error"),
+             mc_bridge_get_url (round->self->bridge));
+  end_round (round, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+round_answered (Round *round)
+{
+  McBridgeElicitation *self = round->self;
+  GHashTableIter iter;
+  gpointer id;
+
+  if (--round->unanswered > 0)
+    return;
+
+  if (round->refused)
+    {
+      end_round (round, FALSE);
+      return;
+    }
+
+  /* Completions that came while the dialogs were up. */
+  g_hash_table_iter_init (&iter, round->waiting);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    if (g_hash_table_remove (self->completed, id))
+      g_hash_table_iter_remove (&iter);
+
+  if (g_hash_table_size (round->waiting) == 0)
+    end_round (round, TRUE);
+  else
+    round->timeout_id = g_timeout_add_seconds (MC_BRIDGE_ELICITATION_COMPLETION_WAIT_SECONDS,
+                                               on_completion_timeout, round);
+}
+
+typedef struct
+{
+  Round *round;
+  char  *elicitation_id;
+} RoundElicitation;
+
+static void
+on_round_elicited (GObject      *source_object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  RoundElicitation *entry = user_data;
+  g_autoptr(GError) error = NULL;
+  McBrokerResponse answer;
+  const char *action;
+
+  answer = mc_broker_client_elicit_url_finish (MC_BROKER_CLIENT (source_object), result, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* The bridge is going away; its rounds went with it. */
+      g_free (entry->elicitation_id);
+      g_free (entry);
+      return;
+    }
+
+  action = error != NULL ? action_for_error (entry->round->self, error) : action_for_response (answer);
+  g_debug ("The user's answer to a required URL elicitation: %s", action);
+  if (!g_str_equal (action, "accept"))
+    entry->round->refused = TRUE;
+  round_answered (entry->round);
+
+  g_free (entry->elicitation_id);
+  g_free (entry);
+}
+
+static void
+take_elicitation_required (McBridgeElicitation *self,
+                           McJsonrpcMessage    *response,
+                           McJsonrpcMessage    *request,
+                           GPtrArray           *elicitations)
+{
+  const char *key = mc_jsonrpc_message_get_id_key (request);
+  g_autoptr(McMcpServerInfo) info = NULL;
+  McBrokerServer server;
+  Round *round;
+
+  round = g_hash_table_lookup (self->rounds, key);
+  if (round == NULL)
+    {
+      round = g_new0 (Round, 1);
+      round->self = self;
+      round->key = g_strdup (key);
+      g_hash_table_insert (self->rounds, round->key, round);
+    }
+  g_clear_pointer (&round->request, mc_jsonrpc_message_unref);
+  g_clear_pointer (&round->error_response, mc_jsonrpc_message_unref);
+  g_clear_pointer (&round->waiting, g_hash_table_unref);
+  round->request = mc_jsonrpc_message_ref (request);
+  round->error_response = mc_jsonrpc_message_ref (response);
+  round->waiting = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  round->refused = FALSE;
+  round->unanswered = elicitations->len;
+  mc_bridge_hold (self->bridge);
+
+  if (++round->rounds > MC_BRIDGE_ELICITATION_MAX_ROUNDS || self->client == NULL)
+    {
+      if (self->client == NULL)
+        action_for_error (self, self->bus_error);
+      else
+        g_message (_("%s asked for URL elicitations %u times for one request; the client gets its error"),
+                   mc_bridge_get_url (self->bridge), MC_BRIDGE_ELICITATION_MAX_ROUNDS);
+      end_round (round, FALSE);
+      return;
+    }
+
+  server = broker_server (self, &info);
+  for (guint i = 0; i < elicitations->len; i++)
+    {
+      McUrlElicitation *elicitation = g_ptr_array_index (elicitations, i);
+      RoundElicitation *entry = g_new0 (RoundElicitation, 1);
+
+      entry->round = round;
+      entry->elicitation_id = g_strdup (elicitation->elicitation_id);
+      if (elicitation->elicitation_id != NULL)
+        g_hash_table_add (round->waiting, g_strdup (elicitation->elicitation_id));
+      mc_broker_client_elicit_url_async (self->client, &server, elicitation->url, elicitation->message,
+                                         elicitation->elicitation_id, 0, self->cancellable,
+                                         on_round_elicited, entry);
+    }
+}
+
+/* notifications/elicitation/complete {{{1 */
+
+static void
+on_completed (GObject      *source_object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean matched = FALSE;
+
+  if (!mc_broker_client_complete_elicitation_finish (MC_BROKER_CLIENT (source_object), result, &matched, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("CompleteElicitation failed: %s", error->message);
+      return;
+    }
+  g_debug ("CompleteElicitation: %s", matched ? "matched" : "no such elicitation");
+}
+
+static void
+take_completion (McBridgeElicitation *self,
+                 const char          *elicitation_id)
+{
+  GHashTableIter iter;
+  Round *round;
+  gboolean waited_for = FALSE;
+
+  if (self->client != NULL)
+    {
+      g_autoptr(McMcpServerInfo) info = NULL;
+      McBrokerServer server = broker_server (self, &info);
+
+      mc_broker_client_complete_elicitation_async (self->client, &server, elicitation_id, self->cancellable,
+                                                   on_completed, NULL);
+    }
+
+  g_hash_table_iter_init (&iter, self->rounds);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&round))
+    {
+      if (round->waiting == NULL || !g_hash_table_remove (round->waiting, elicitation_id))
+        continue;
+      waited_for = TRUE;
+      /* Still in dialogs: round_answered() looks again. */
+      if (round->unanswered == 0 && g_hash_table_size (round->waiting) == 0)
+        end_round (round, TRUE);
+      break;
+    }
+
+  /* It may come before the user's answer to the dialog. A few are kept;
+   * MCP says to ignore unknown ids, so nothing else happens to them. */
+  if (!waited_for && g_hash_table_size (self->completed) < 64)
+    g_hash_table_add (self->completed, g_strdup (elicitation_id));
+}
+
+/* The hooks {{{1 */
+
+static gboolean
+on_client_message (McBridge            *bridge,
+                   McJsonrpcMessage    *message,
+                   McBridgeElicitation *self)
+{
+  JsonObject *object = mc_jsonrpc_message_get_object (message);
+  JsonNode *params = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (mc_jsonrpc_message_get_kind (message) != MC_JSONRPC_REQUEST ||
+      g_strcmp0 (mc_jsonrpc_message_get_method (message), "initialize") != 0)
+    return FALSE;
+
+  params = json_object_get_member (object, "params");
+  if (params == NULL || !JSON_NODE_HOLDS_OBJECT (params))
+    return FALSE;
+
+  if (!mc_mcp_add_url_elicitation_capability (json_node_get_object (params), &error) ||
+      !mc_jsonrpc_message_changed (message, &error))
+    {
+      g_warning (_("The client’s initialize cannot declare URL elicitations: %s"), error->message);
+      return FALSE;
+    }
+
+  g_debug ("Declared URL elicitations for the client");
+  return FALSE;
+}
+
+static gboolean
+on_server_message (McBridge            *bridge,
+                   McJsonrpcMessage    *message,
+                   McJsonrpcMessage    *request,
+                   McBridgeElicitation *self)
+{
+  JsonObject *object = mc_jsonrpc_message_get_object (message);
+  const char *completed_id = NULL;
+
+  switch (mc_jsonrpc_message_get_kind (message))
+    {
+    case MC_JSONRPC_REQUEST:
+      if (!mc_mcp_is_url_elicitation_request (object))
+        return FALSE;
+      take_elicit_request (self, message);
+      return TRUE;
+
+    case MC_JSONRPC_NOTIFICATION:
+      completed_id = mc_mcp_get_completed_elicitation_id (object);
+      if (completed_id == NULL)
+        return FALSE;
+      take_completion (self, completed_id);
+      return TRUE;
+
+    case MC_JSONRPC_RESPONSE:
+    default:
+      {
+        JsonNode *error_node = json_object_get_member (object, "error");
+        g_autoptr(GPtrArray) elicitations = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (request == NULL || error_node == NULL || !JSON_NODE_HOLDS_OBJECT (error_node))
+          {
+            /* The answer to a request sent again ends its rounds. */
+            if (request != NULL)
+              g_hash_table_remove (self->rounds, mc_jsonrpc_message_get_id_key (request));
+            return FALSE;
+          }
+
+        elicitations = mc_mcp_parse_url_elicitation_required (json_node_get_object (error_node), &error);
+        if (elicitations == NULL)
+          {
+            if (error != NULL)
+              g_warning (_("%s asked for URL elicitations that cannot be shown: %s"),
+                         mc_bridge_get_url (self->bridge), error->message);
+            g_hash_table_remove (self->rounds, mc_jsonrpc_message_get_id_key (request));
+            return FALSE;
+          }
+
+        take_elicitation_required (self, message, request, elicitations);
+        return TRUE;
+      }
+    }
+}
+
+/* Object {{{1 */
+
+static void
+mc_bridge_elicitation_dispose (GObject *object)
+{
+  McBridgeElicitation *self = MC_BRIDGE_ELICITATION (object);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->bridge != NULL)
+    {
+      g_clear_signal_handler (&self->client_message_id, self->bridge);
+      g_clear_signal_handler (&self->server_message_id, self->bridge);
+      g_clear_weak_pointer (&self->bridge);
+    }
+  g_clear_pointer (&self->rounds, g_hash_table_unref);
+
+  G_OBJECT_CLASS (mc_bridge_elicitation_parent_class)->dispose (object);
+}
+
+static void
+mc_bridge_elicitation_finalize (GObject *object)
+{
+  McBridgeElicitation *self = MC_BRIDGE_ELICITATION (object);
+
+  g_clear_object (&self->client);
+  g_clear_error (&self->bus_error);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->completed, g_hash_table_unref);
+
+  G_OBJECT_CLASS (mc_bridge_elicitation_parent_class)->finalize (object);
+}
+
+static void
+mc_bridge_elicitation_class_init (McBridgeElicitationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = mc_bridge_elicitation_dispose;
+  object_class->finalize = mc_bridge_elicitation_finalize;
+}
+
+static void
+mc_bridge_elicitation_init (McBridgeElicitation *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->rounds = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)round_free);
+  self->completed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/**
+ * mc_bridge_elicitation_new:
+ * @bridge: the bridge whose messages to look into
+ * @client: (nullable): the broker's client; %NULL when there is no
+ *   session bus
+ * @bus_error: (nullable): with no @client, why there is none
+ *
+ * Returns: (transfer full): the hooks, connected to @bridge until they are
+ *   freed
+ */
+McBridgeElicitation *
+mc_bridge_elicitation_new (McBridge       *bridge,
+                           McBrokerClient *client,
+                           const GError   *bus_error)
+{
+  McBridgeElicitation *self;
+
+  g_return_val_if_fail (MC_IS_BRIDGE (bridge), NULL);
+  g_return_val_if_fail (client == NULL || MC_IS_BROKER_CLIENT (client), NULL);
+  g_return_val_if_fail (client != NULL || bus_error != NULL, NULL);
+
+  self = g_object_new (MC_TYPE_BRIDGE_ELICITATION, NULL);
+  g_set_weak_pointer (&self->bridge, bridge);
+  self->client = client != NULL ? g_object_ref (client) : NULL;
+  self->bus_error = bus_error != NULL ? g_error_copy (bus_error) : NULL;
+  self->client_message_id = g_signal_connect (bridge, "client-message", G_CALLBACK (on_client_message), self);
+  self->server_message_id = g_signal_connect (bridge, "server-message", G_CALLBACK (on_server_message), self);
+
+  return self;
+}
