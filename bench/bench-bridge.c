@@ -266,7 +266,10 @@ on_deleted (GObject      *source_object,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  g_autoptr(GBytes) reply = soup_session_send_and_read_finish (SOUP_SESSION (source_object), result, NULL);
+  /* The DELETE's answer does not matter, only that it came. */
+  GBytes *reply = soup_session_send_and_read_finish (SOUP_SESSION (source_object), result, NULL);
+
+  g_clear_pointer (&reply, g_bytes_unref);
 
   *(gboolean *) user_data = TRUE;
 }
