@@ -1003,7 +1003,9 @@ mc_jsonrpc_scan_id (const char *data,
             return NULL;
 
           token = g_strndup (value, s.p - value);
-          if (!g_utf8_validate (token, -1, NULL))
+          /* The id is written back in the answer: it must be one that
+           * parses again, so no lone surrogate either. */
+          if (!g_utf8_validate (token, -1, NULL) || !check_json_text (token, strlen (token), NULL))
             return NULL;
           node = json_from_string (token, NULL);
           if (node == NULL || !is_valid_id (node))
