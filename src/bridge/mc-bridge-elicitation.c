@@ -509,7 +509,9 @@ on_server_message (McBridge            *bridge,
             return FALSE;
           }
 
-        elicitations = mc_mcp_parse_url_elicitation_required (json_node_get_object (error_node), &error);
+        /* Without an id (no completion can name it) the request goes again
+         * once the user accepted. */
+        elicitations = mc_mcp_parse_url_elicitation_required (json_node_get_object (error_node), FALSE, &error);
         if (elicitations == NULL)
           {
             if (error != NULL)
