@@ -87,20 +87,29 @@ action_for_response (McBrokerResponse response)
 }
 
 /* The answer when the broker gave none: a URL it refuses to show is the
- * user's agent saying no; a broker that cannot be asked is a dismissal. */
+ * user's agent saying no; a broker that cannot be asked, or that answers
+ * with an error (too many prompts waiting, shutting down), is a
+ * dismissal.  Only the first is worth advice on installing it. */
 static const char *
 action_for_error (McBridgeElicitation *self,
                   const GError        *error)
 {
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancel";
+
   if (g_error_matches (error, MC_ERROR, MC_ERROR_URL_BLOCKED))
     {
       g_warning (_("The MCP Consent Broker refused the link %s asked to open: %s"),
                  mc_bridge_get_url (self->bridge), error->message);
       return "decline";
     }
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning (_("%s asked to open a link, but the MCP Consent Broker cannot show it (%s); "
-                 "check that it is installed and that a session bus is running"),
+  if (error->domain == MC_ERROR)
+    g_warning (_("The MCP Consent Broker did not show the link %s asked to open: %s"),
+               mc_bridge_get_url (self->bridge), error->message);
+  else
+    g_warning (_("%s asked to open a link, but the MCP Consent Broker cannot be reached (%s); "
+                 "check that it is installed and that a session bus is running "
+                 "(“mcp-consent status” tells)"),
                mc_bridge_get_url (self->bridge), error->message);
   return "cancel";
 }
