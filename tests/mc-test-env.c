@@ -805,6 +805,85 @@ mc_test_env_wait_record (McTestEnv *env,
   return json_object_ref (g_ptr_array_index (records, index));
 }
 
+/* Whether @record is a @event (for @prompt_id, unless %NULL). */
+static gboolean
+record_is (JsonObject *record,
+           const char *event,
+           const char *prompt_id)
+{
+  return g_strcmp0 (json_object_get_string_member_with_default (record, "event", NULL), event) == 0 &&
+         (prompt_id == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (record, "id", NULL), prompt_id) == 0);
+}
+
+/**
+ * mc_test_env_count_events:
+ * @env: a #McTestEnv
+ * @event: "prompt", "opened", "open-failed" or "dismissed"
+ * @prompt_id: (nullable): only the events of this prompt
+ *
+ * Returns: how many such records the scripted prompter wrote so far
+ */
+guint
+mc_test_env_count_events (McTestEnv  *env,
+                          const char *event,
+                          const char *prompt_id)
+{
+  g_autoptr(GPtrArray) records = read_records (env);
+  guint count = 0;
+
+  for (guint i = 0; i < records->len; i++)
+    if (record_is (records->pdata[i], event, prompt_id))
+      count++;
+  return count;
+}
+
+/* A wait for @count of the scripted prompter's records of @event (for
+ * @prompt_id, unless %NULL). */
+typedef struct
+{
+  McTestEnv  *env;
+  const char *event;
+  const char *prompt_id;
+  guint       count;
+} EventWait;
+
+static gboolean
+has_events (gpointer user_data)
+{
+  EventWait *wait = user_data;
+
+  return mc_test_env_count_events (wait->env, wait->event, wait->prompt_id) >= wait->count;
+}
+
+/**
+ * mc_test_env_wait_event:
+ * @env: a #McTestEnv
+ * @event: "prompt", "opened", "open-failed" or "dismissed"
+ * @prompt_id: (nullable): only the events of this prompt
+ * @nth: which of them, from 0
+ *
+ * Returns: (transfer full): the scripted prompter's @nth record of @event,
+ *   once it is written
+ */
+JsonObject *
+mc_test_env_wait_event (McTestEnv  *env,
+                        const char *event,
+                        const char *prompt_id,
+                        guint       nth)
+{
+  EventWait wait = { env, event, prompt_id, nth + 1 };
+  g_autoptr(GPtrArray) records = NULL;
+  guint seen = 0;
+
+  mc_test_wait_until (has_events, &wait, event);
+  records = read_records (env);
+  for (guint i = 0; i < records->len; i++)
+    if (record_is (records->pdata[i], event, prompt_id) && seen++ == nth)
+      return json_object_ref (records->pdata[i]);
+  g_assert_not_reached ();
+}
+
 char *
 mc_test_env_read_browser_log (McTestEnv *env)
 {
@@ -1494,6 +1573,29 @@ mc_test_env_dup_secret (McTestEnv  *env,
 
   closed = call_secrets (env, session, "org.freedesktop.Secret.Session", "Close", NULL, NULL);
   return g_strndup ((const char *)bytes, length);
+}
+
+/**
+ * mc_test_env_dup_access_token:
+ * @env: a #McTestEnv with a keyring
+ *
+ * Returns: (transfer full) (nullable): the secret of the first access-token
+ *   item the broker stored (schema io.github.mcp_consent.Token, kind
+ *   "access"), read from the Secret Service, not through the broker
+ */
+char *
+mc_test_env_dup_access_token (McTestEnv *env)
+{
+  g_autoptr(GPtrArray) items = mc_test_env_list_secret_items (env, "io.github.mcp_consent.Token");
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      McTestSecretItem *item = g_ptr_array_index (items, i);
+
+      if (g_strcmp0 (g_hash_table_lookup (item->attributes, "kind"), "access") == 0)
+        return mc_test_env_dup_secret (env, item->path);
+    }
+  return NULL;
 }
 
 static gboolean

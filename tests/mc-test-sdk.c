@@ -106,6 +106,25 @@ mc_test_sdk_check (char **out_reason)
   return TRUE;
 }
 
+/**
+ * mc_test_sdk_check_or_skip:
+ *
+ * For a test case that needs the SDK: when Node.js or tests/npm is
+ * missing, marks the case skipped, with the reason.
+ *
+ * Returns: whether the SDK is there
+ */
+gboolean
+mc_test_sdk_check_or_skip (void)
+{
+  g_autofree char *reason = NULL;
+
+  if (mc_test_sdk_check (&reason))
+    return TRUE;
+  g_test_skip (reason);
+  return FALSE;
+}
+
 /* The output {{{1 */
 
 static void read_next_line (McTestSdkServer *server);
@@ -378,4 +397,24 @@ mc_test_sdk_server_wait_log (McTestSdkServer *server,
   mc_test_wait_until (log_has_or_gone, &wait, text);
   if (!mc_test_sdk_server_log_has (server, text))
     g_error ("The SDK example server's output ended without “%s”", text);
+}
+
+/**
+ * mc_test_sdk_server_wait_session_id:
+ * @server: a #McTestSdkServer
+ *
+ * Waits until the example logged the MCP session it started ("Session
+ * initialized with ID: …", as the Streamable HTTP examples do).
+ *
+ * Returns: (transfer full): the first session's id
+ */
+char *
+mc_test_sdk_server_wait_session_id (McTestSdkServer *server)
+{
+  const char *prefix = "Session initialized with ID: ";
+  const char *start = NULL;
+
+  mc_test_sdk_server_wait_log (server, prefix);
+  start = strstr (server->log->str, prefix) + strlen (prefix);
+  return g_strndup (start, strcspn (start, "\n"));
 }

@@ -35,6 +35,7 @@ typedef struct
 
 const char      *mc_test_npm_dir                (void);
 gboolean         mc_test_sdk_check              (char           **out_reason);
+gboolean         mc_test_sdk_check_or_skip      (void);
 char            *mc_test_node_path              (void);
 char            *mc_test_webcrypto_shim_path    (void);
 char            *mc_test_sdk_example_path       (const char      *file);
@@ -47,6 +48,7 @@ gboolean         mc_test_sdk_server_log_has     (McTestSdkServer *server,
                                                  const char      *text);
 void             mc_test_sdk_server_wait_log    (McTestSdkServer *server,
                                                  const char      *text);
+char            *mc_test_sdk_server_wait_session_id (McTestSdkServer *server);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestSdkServer, mc_test_sdk_server_stop)
 
