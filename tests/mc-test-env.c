@@ -839,7 +839,7 @@ mc_test_env_count_events (McTestEnv  *env,
 }
 
 /* A wait for @count of the scripted prompter's records of @event (for
- * @prompt_id, unless %NULL). */
+ * @prompt_id, unless %NULL), or of the browser's log lines of @event. */
 typedef struct
 {
   McTestEnv  *env;
@@ -900,6 +900,97 @@ browser_called (gpointer user_data)
   g_autofree char *log = mc_test_env_read_browser_log (user_data);
 
   return strchr (log, '\n') != NULL;
+}
+
+/* The JSON lines of the browser log (follow-browser's) with this "event";
+ * other lines (test-browser's plain ones) are passed over. */
+static GPtrArray *
+read_browser_events (McTestEnv  *env,
+                     const char *event)
+{
+  g_autofree char *log = mc_test_env_read_browser_log (env);
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  /* A line is complete only once its newline is written. */
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (lines[i], NULL);
+      JsonObject *object = NULL;
+
+      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      object = json_node_get_object (node);
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL), event) == 0)
+        g_ptr_array_add (events, json_object_ref (object));
+    }
+  return events;
+}
+
+static gboolean
+has_browser_events (gpointer user_data)
+{
+  EventWait *wait = user_data;
+  g_autoptr(GPtrArray) events = read_browser_events (wait->env, wait->event);
+
+  return events->len >= wait->count;
+}
+
+/**
+ * mc_test_env_wait_browser_event:
+ * @env: a #McTestEnv
+ * @event: an event of follow-browser's log: "started", "loaded",
+ *   "submitted", "skipped", "failed"
+ * @nth: which of them, from 0
+ *
+ * Returns: (transfer full): the @nth such line of the browser log, once
+ *   it is written
+ */
+JsonObject *
+mc_test_env_wait_browser_event (McTestEnv  *env,
+                                const char *event,
+                                guint       nth)
+{
+  EventWait wait = { env, event, NULL, nth + 1 };
+  g_autoptr(GPtrArray) events = NULL;
+
+  mc_test_wait_until (has_browser_events, &wait, event);
+  events = read_browser_events (env, event);
+  return json_object_ref (events->pdata[nth]);
+}
+
+/**
+ * mc_test_env_count_browser_events:
+ * @env: a #McTestEnv
+ * @event: an event of follow-browser's log
+ *
+ * Returns: how many such lines the browser log has so far
+ */
+guint
+mc_test_env_count_browser_events (McTestEnv  *env,
+                                  const char *event)
+{
+  g_autoptr(GPtrArray) events = read_browser_events (env, event);
+
+  return events->len;
+}
+
+/**
+ * mc_test_env_wait_browsers_gone:
+ * @env: a #McTestEnv
+ *
+ * Waits for every follow-browser the log names (its "started" lines) to
+ * exit: nobody's child the test could wait on, each exits once its pages
+ * are done (or its own timeout, shorter than the test's deadline, passed).
+ */
+void
+mc_test_env_wait_browsers_gone (McTestEnv *env)
+{
+  g_autoptr(GPtrArray) started = read_browser_events (env, "started");
+
+  for (guint i = 0; i < started->len; i++)
+    mc_test_wait_until (process_gone, GINT_TO_POINTER (json_object_get_int_member (started->pdata[i], "pid")),
+                        "the browser to exit");
 }
 
 /**

@@ -111,6 +111,12 @@ guint            mc_test_env_count_events        (McTestEnv       *env,
                                                   const char      *prompt_id);
 char            *mc_test_env_wait_browser        (McTestEnv       *env);
 char            *mc_test_env_read_browser_log    (McTestEnv       *env);
+JsonObject      *mc_test_env_wait_browser_event  (McTestEnv       *env,
+                                                  const char      *event,
+                                                  guint            nth);
+guint            mc_test_env_count_browser_events (McTestEnv      *env,
+                                                  const char      *event);
+void             mc_test_env_wait_browsers_gone  (McTestEnv       *env);
 GSubprocess     *mc_test_env_spawn_cli           (McTestEnv       *env,
                                                   GError         **error,
                                                   const char      *first_arg,
