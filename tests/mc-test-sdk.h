@@ -43,6 +43,10 @@ McTestSdkServer *mc_test_sdk_server_start       (McTestEnv          *env,
                                                  const char         *example,
                                                  const char * const *args);
 McTestSdkServer *mc_test_sdk_server_start_oauth (McTestEnv       *env);
+McTestSdkServer *mc_test_sdk_server_start_oauth_example (McTestEnv          *env,
+                                                         const char         *example,
+                                                         const char * const *node_args,
+                                                         const char * const *args);
 void             mc_test_sdk_server_stop        (McTestSdkServer *server);
 gboolean         mc_test_sdk_server_log_has     (McTestSdkServer *server,
                                                  const char      *text);
