@@ -12,7 +12,10 @@
  * As an MCP server it follows Streamable HTTP strictly where the bridge's
  * behaviour shows: requests after initialize without the session id or
  * with another MCP-Protocol-Version than the one it chose get 400.  What
- * tools/call does depends on the tool's name (see handle_tool()). */
+ * tools/call does depends on the tool's name (see handle_tool()).  Its own
+ * requests and notifications go out on the standalone stream
+ * (mc_fake_mcp_push()); the client's answers to them are recorded like
+ * every request (mc_fake_mcp_wait_client_response()). */
 
 #include "config.h"
 
@@ -41,6 +44,7 @@ struct _McFakeMcp
   guint             next_event;
   guint             open_exchanges;
   guint             max_concurrent;
+  guint             url_required_calls;
   guint64           pushed_bytes;
   guint64           written_bytes;
 };
@@ -372,6 +376,52 @@ int_argument (JsonObject *arguments,
   return json_object_get_int_member (arguments, name);
 }
 
+static gboolean
+bool_argument (JsonObject *arguments,
+               const char *name,
+               gboolean    default_value)
+{
+  if (arguments == NULL || !json_object_has_member (arguments, name))
+    return default_value;
+  return json_object_get_boolean_member (arguments, name);
+}
+
+/* url-required: the first `times` calls (of the whole server) fail with
+ * -32042, each asking for one URL elicitation whose id and URL name the
+ * call ("fake-elicitation-N"; no id with "ids": false, as a 2026-07-28
+ * server would); the next one succeeds. */
+static void
+answer_url_required (Connection *conn,
+                     const char *id,
+                     JsonObject *arguments)
+{
+  McFakeMcp *self = conn->server;
+  guint call = ++self->url_required_calls;
+  g_autofree char *elicitation_id = g_strdup_printf ("fake-elicitation-%u", call);
+  g_autofree char *message = NULL;
+
+  if (call > int_argument (arguments, "times", 1))
+    {
+      g_autofree char *text = g_strdup_printf ("url-required done after %u calls", call);
+
+      message = text_result (id, text);
+    }
+  else
+    {
+      g_autofree char *id_member = NULL;
+
+      if (bool_argument (arguments, "ids", TRUE))
+        id_member = g_strdup_printf ("\"elicitationId\":\"%s\",", elicitation_id);
+      message = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":-32042,"
+                                 "\"message\":\"This request requires more information.\",\"data\":{"
+                                 "\"elicitations\":[{\"mode\":\"url\",%s"
+                                 "\"url\":\"https://fake.example/confirm?elicitation=%s\","
+                                 "\"message\":\"Confirm call %u\"}]}}}",
+                                 id, id_member != NULL ? id_member : "", elicitation_id, call);
+    }
+  answer (conn, message, NULL);
+}
+
 static void
 handle_tool (Connection *conn,
              const char *id,
@@ -469,6 +519,10 @@ handle_tool (Connection *conn,
       stream_start (conn, NULL);
       stream_event (conn, notification);
       conn_end (conn);
+    }
+  else if (g_str_equal (name, "url-required"))
+    {
+      answer_url_required (conn, id, arguments);
     }
   else if (g_str_equal (name, "http-500"))
     {
@@ -723,7 +777,8 @@ handle (Connection    *conn,
       return;
     }
 
-  if (!g_str_equal (request->path, "/mcp"))
+  /* A query is the client's business (a key, say): the endpoint is /mcp. */
+  if (strncmp (request->path, "/mcp", 4) != 0 || (request->path[4] != '\0' && request->path[4] != '?'))
     {
       respond (conn, 404, NULL, NULL, NULL);
       return;
@@ -1027,6 +1082,83 @@ mc_fake_mcp_wait_request (McFakeMcp  *self,
         return self->requests->pdata[i];
     }
   g_assert_not_reached ();
+}
+
+/* The JSON-RPC response in @request's body with the id @id_json, if it is one. */
+static JsonObject *
+parse_client_response (McFakeRequest *request,
+                       const char    *id_json)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *id = NULL;
+  JsonObject *object = NULL;
+
+  if (!g_str_equal (request->method, "POST") || request->rpc_method != NULL)
+    return NULL;
+  node = json_from_string (request->body, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  object = json_node_get_object (node);
+  if (!json_object_has_member (object, "id") ||
+      (!json_object_has_member (object, "result") && !json_object_has_member (object, "error")))
+    return NULL;
+  id = json_to_string (json_object_get_member (object, "id"), FALSE);
+  return g_str_equal (id, id_json) ? json_object_ref (object) : NULL;
+}
+
+/**
+ * mc_fake_mcp_find_client_response:
+ * @self: a #McFakeMcp
+ * @id_json: the id of a request the server sent, as JSON text
+ *
+ * Returns: (transfer full) (nullable): the client's response to it, if it
+ *   came
+ */
+JsonObject *
+mc_fake_mcp_find_client_response (McFakeMcp  *self,
+                                  const char *id_json)
+{
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      JsonObject *response = parse_client_response (self->requests->pdata[i], id_json);
+
+      if (response != NULL)
+        return response;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  McFakeMcp  *self;
+  const char *id_json;
+  JsonObject *response;
+} ClientResponseWait;
+
+static gboolean
+has_client_response (gpointer user_data)
+{
+  ClientResponseWait *wait = user_data;
+
+  wait->response = mc_fake_mcp_find_client_response (wait->self, wait->id_json);
+  return wait->response != NULL;
+}
+
+/**
+ * mc_fake_mcp_wait_client_response:
+ * @self: a #McFakeMcp
+ * @id_json: the id of a request the server sent, as JSON text
+ *
+ * Returns: (transfer full): the client's response to it, once it came
+ */
+JsonObject *
+mc_fake_mcp_wait_client_response (McFakeMcp  *self,
+                                  const char *id_json)
+{
+  ClientResponseWait wait = { self, id_json, NULL };
+
+  mc_test_wait_until (has_client_response, &wait, "the client's response to the fake MCP server");
+  return wait.response;
 }
 
 static gboolean

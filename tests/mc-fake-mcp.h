@@ -71,6 +71,10 @@ McFakeRequest *mc_fake_mcp_wait_request       (McFakeMcp              *self,
                                                guint                   nth);
 const char    *mc_fake_request_header         (McFakeRequest          *request,
                                                const char             *name);
+JsonObject    *mc_fake_mcp_find_client_response (McFakeMcp            *self,
+                                                 const char           *id_json);
+JsonObject    *mc_fake_mcp_wait_client_response (McFakeMcp            *self,
+                                                 const char           *id_json);
 void           mc_fake_mcp_wait_stream_open   (McFakeMcp              *self);
 void           mc_fake_mcp_push               (McFakeMcp              *self,
                                                const char             *message);

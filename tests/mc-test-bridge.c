@@ -586,6 +586,33 @@ mc_test_bridge_wait_stderr (McTestBridge *self,
 }
 
 /**
+ * mc_test_bridge_dup_transcript:
+ * @self: a #McTestBridge
+ *
+ * Everything the client saw of the bridge so far: its stderr, then every
+ * line of stdout (as JSON text), one per line.  What a test searches for
+ * what must not reach the client.
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+mc_test_bridge_dup_transcript (McTestBridge *self)
+{
+  GString *seen = g_string_new (self->stderr_text->str);
+
+  for (guint i = 0; i < self->lines->len; i++)
+    {
+      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+      g_autofree char *line = NULL;
+
+      json_node_set_object (node, self->lines->pdata[i]);
+      line = json_to_string (node, FALSE);
+      g_string_append_printf (seen, "\n%s", line);
+    }
+  return g_string_free (seen, FALSE);
+}
+
+/**
  * mc_test_bridge_error_message:
  * @response: an error response
  *

@@ -51,6 +51,7 @@ JsonObject   *mc_test_bridge_initialize       (McTestBridge       *self,
 int           mc_test_bridge_wait_exit        (McTestBridge       *self);
 gboolean      mc_test_bridge_has_exited       (McTestBridge       *self);
 const char   *mc_test_bridge_get_stderr       (McTestBridge       *self);
+char         *mc_test_bridge_dup_transcript   (McTestBridge       *self);
 int           mc_test_bridge_get_pid          (McTestBridge       *self);
 void          mc_test_bridge_wait_stderr      (McTestBridge       *self,
                                                const char         *text);

@@ -805,6 +805,85 @@ mc_test_env_wait_record (McTestEnv *env,
   return json_object_ref (g_ptr_array_index (records, index));
 }
 
+/* Whether @record is a @event (for @prompt_id, unless %NULL). */
+static gboolean
+record_is (JsonObject *record,
+           const char *event,
+           const char *prompt_id)
+{
+  return g_strcmp0 (json_object_get_string_member_with_default (record, "event", NULL), event) == 0 &&
+         (prompt_id == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (record, "id", NULL), prompt_id) == 0);
+}
+
+/**
+ * mc_test_env_count_events:
+ * @env: a #McTestEnv
+ * @event: "prompt", "opened", "open-failed" or "dismissed"
+ * @prompt_id: (nullable): only the events of this prompt
+ *
+ * Returns: how many such records the scripted prompter wrote so far
+ */
+guint
+mc_test_env_count_events (McTestEnv  *env,
+                          const char *event,
+                          const char *prompt_id)
+{
+  g_autoptr(GPtrArray) records = read_records (env);
+  guint count = 0;
+
+  for (guint i = 0; i < records->len; i++)
+    if (record_is (records->pdata[i], event, prompt_id))
+      count++;
+  return count;
+}
+
+/* A wait for @count of the scripted prompter's records of @event (for
+ * @prompt_id, unless %NULL), or of the browser's log lines of @event. */
+typedef struct
+{
+  McTestEnv  *env;
+  const char *event;
+  const char *prompt_id;
+  guint       count;
+} EventWait;
+
+static gboolean
+has_events (gpointer user_data)
+{
+  EventWait *wait = user_data;
+
+  return mc_test_env_count_events (wait->env, wait->event, wait->prompt_id) >= wait->count;
+}
+
+/**
+ * mc_test_env_wait_event:
+ * @env: a #McTestEnv
+ * @event: "prompt", "opened", "open-failed" or "dismissed"
+ * @prompt_id: (nullable): only the events of this prompt
+ * @nth: which of them, from 0
+ *
+ * Returns: (transfer full): the scripted prompter's @nth record of @event,
+ *   once it is written
+ */
+JsonObject *
+mc_test_env_wait_event (McTestEnv  *env,
+                        const char *event,
+                        const char *prompt_id,
+                        guint       nth)
+{
+  EventWait wait = { env, event, prompt_id, nth + 1 };
+  g_autoptr(GPtrArray) records = NULL;
+  guint seen = 0;
+
+  mc_test_wait_until (has_events, &wait, event);
+  records = read_records (env);
+  for (guint i = 0; i < records->len; i++)
+    if (record_is (records->pdata[i], event, prompt_id) && seen++ == nth)
+      return json_object_ref (records->pdata[i]);
+  g_assert_not_reached ();
+}
+
 char *
 mc_test_env_read_browser_log (McTestEnv *env)
 {
@@ -821,6 +900,97 @@ browser_called (gpointer user_data)
   g_autofree char *log = mc_test_env_read_browser_log (user_data);
 
   return strchr (log, '\n') != NULL;
+}
+
+/* The JSON lines of the browser log (follow-browser's) with this "event";
+ * other lines (test-browser's plain ones) are passed over. */
+static GPtrArray *
+read_browser_events (McTestEnv  *env,
+                     const char *event)
+{
+  g_autofree char *log = mc_test_env_read_browser_log (env);
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  /* A line is complete only once its newline is written. */
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (lines[i], NULL);
+      JsonObject *object = NULL;
+
+      if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      object = json_node_get_object (node);
+      if (g_strcmp0 (json_object_get_string_member_with_default (object, "event", NULL), event) == 0)
+        g_ptr_array_add (events, json_object_ref (object));
+    }
+  return events;
+}
+
+static gboolean
+has_browser_events (gpointer user_data)
+{
+  EventWait *wait = user_data;
+  g_autoptr(GPtrArray) events = read_browser_events (wait->env, wait->event);
+
+  return events->len >= wait->count;
+}
+
+/**
+ * mc_test_env_wait_browser_event:
+ * @env: a #McTestEnv
+ * @event: an event of follow-browser's log: "started", "loaded",
+ *   "submitted", "skipped", "failed"
+ * @nth: which of them, from 0
+ *
+ * Returns: (transfer full): the @nth such line of the browser log, once
+ *   it is written
+ */
+JsonObject *
+mc_test_env_wait_browser_event (McTestEnv  *env,
+                                const char *event,
+                                guint       nth)
+{
+  EventWait wait = { env, event, NULL, nth + 1 };
+  g_autoptr(GPtrArray) events = NULL;
+
+  mc_test_wait_until (has_browser_events, &wait, event);
+  events = read_browser_events (env, event);
+  return json_object_ref (events->pdata[nth]);
+}
+
+/**
+ * mc_test_env_count_browser_events:
+ * @env: a #McTestEnv
+ * @event: an event of follow-browser's log
+ *
+ * Returns: how many such lines the browser log has so far
+ */
+guint
+mc_test_env_count_browser_events (McTestEnv  *env,
+                                  const char *event)
+{
+  g_autoptr(GPtrArray) events = read_browser_events (env, event);
+
+  return events->len;
+}
+
+/**
+ * mc_test_env_wait_browsers_gone:
+ * @env: a #McTestEnv
+ *
+ * Waits for every follow-browser the log names (its "started" lines) to
+ * exit: nobody's child the test could wait on, each exits once its pages
+ * are done (or its own timeout, shorter than the test's deadline, passed).
+ */
+void
+mc_test_env_wait_browsers_gone (McTestEnv *env)
+{
+  g_autoptr(GPtrArray) started = read_browser_events (env, "started");
+
+  for (guint i = 0; i < started->len; i++)
+    mc_test_wait_until (process_gone, GINT_TO_POINTER (json_object_get_int_member (started->pdata[i], "pid")),
+                        "the browser to exit");
 }
 
 /**
@@ -1494,6 +1664,29 @@ mc_test_env_dup_secret (McTestEnv  *env,
 
   closed = call_secrets (env, session, "org.freedesktop.Secret.Session", "Close", NULL, NULL);
   return g_strndup ((const char *)bytes, length);
+}
+
+/**
+ * mc_test_env_dup_access_token:
+ * @env: a #McTestEnv with a keyring
+ *
+ * Returns: (transfer full) (nullable): the secret of the first access-token
+ *   item the broker stored (schema io.github.mcp_consent.Token, kind
+ *   "access"), read from the Secret Service, not through the broker
+ */
+char *
+mc_test_env_dup_access_token (McTestEnv *env)
+{
+  g_autoptr(GPtrArray) items = mc_test_env_list_secret_items (env, "io.github.mcp_consent.Token");
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      McTestSecretItem *item = g_ptr_array_index (items, i);
+
+      if (g_strcmp0 (g_hash_table_lookup (item->attributes, "kind"), "access") == 0)
+        return mc_test_env_dup_secret (env, item->path);
+    }
+  return NULL;
 }
 
 static gboolean

@@ -102,8 +102,21 @@ void             mc_test_env_set_script          (McTestEnv       *env,
 JsonObject      *mc_test_env_wait_record         (McTestEnv       *env,
                                                   guint            index);
 guint            mc_test_env_count_records       (McTestEnv       *env);
+JsonObject      *mc_test_env_wait_event          (McTestEnv       *env,
+                                                  const char      *event,
+                                                  const char      *prompt_id,
+                                                  guint            nth);
+guint            mc_test_env_count_events        (McTestEnv       *env,
+                                                  const char      *event,
+                                                  const char      *prompt_id);
 char            *mc_test_env_wait_browser        (McTestEnv       *env);
 char            *mc_test_env_read_browser_log    (McTestEnv       *env);
+JsonObject      *mc_test_env_wait_browser_event  (McTestEnv       *env,
+                                                  const char      *event,
+                                                  guint            nth);
+guint            mc_test_env_count_browser_events (McTestEnv      *env,
+                                                  const char      *event);
+void             mc_test_env_wait_browsers_gone  (McTestEnv       *env);
 GSubprocess     *mc_test_env_spawn_cli           (McTestEnv       *env,
                                                   GError         **error,
                                                   const char      *first_arg,
@@ -146,6 +159,7 @@ GPtrArray       *mc_test_env_list_secret_items   (McTestEnv       *env,
                                                   const char      *schema);
 char            *mc_test_env_dup_secret          (McTestEnv       *env,
                                                   const char      *item_path);
+char            *mc_test_env_dup_access_token    (McTestEnv       *env);
 GPtrArray       *mc_test_env_find_in_files       (McTestEnv       *env,
                                                   const char      *needle);
 gboolean         mc_test_process_gone            (int              pid);

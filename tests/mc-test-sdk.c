@@ -4,11 +4,13 @@
 
 /* The MCP TypeScript SDK's example servers from tests/npm, as children of
  * a test: the end-to-end sign-ins (test-e2e-oauth.c) run
- * simpleStreamableHttp.js --oauth on two ports picked free; the bridge's
- * tests (test-bridge-sdk.c) run it and the other examples, most of which
- * listen on a fixed port, with tests/node-listen-any-port.cjs preloaded:
- * every server of the process then listens on a port the system picks,
- * on loopback, and says which. */
+ * simpleStreamableHttp.js --oauth, and the URL elicitation tests
+ * (test-bridge-elicitation.c) elicitationUrlExample.js, on two ports
+ * picked free, since their metadata names them; the bridge's tests
+ * (test-bridge-sdk.c) run the other examples, most of which listen on a
+ * fixed port, with tests/node-listen-any-port.cjs preloaded: every server
+ * of the process then listens on a port the system picks, on loopback,
+ * and says which. */
 
 #include "config.h"
 
@@ -104,6 +106,25 @@ mc_test_sdk_check (char **out_reason)
       return FALSE;
     }
   return TRUE;
+}
+
+/**
+ * mc_test_sdk_check_or_skip:
+ *
+ * For a test case that needs the SDK: when Node.js or tests/npm is
+ * missing, marks the case skipped, with the reason.
+ *
+ * Returns: whether the SDK is there
+ */
+gboolean
+mc_test_sdk_check_or_skip (void)
+{
+  g_autofree char *reason = NULL;
+
+  if (mc_test_sdk_check (&reason))
+    return TRUE;
+  g_test_skip (reason);
+  return FALSE;
 }
 
 /* The output {{{1 */
@@ -265,7 +286,10 @@ mc_test_sdk_server_start (McTestEnv          *env,
 
 /* One try on two free ports; %NULL when a port was taken after all. */
 static McTestSdkServer *
-oauth_try_start (McTestEnv *env)
+oauth_try_start (McTestEnv          *env,
+                 const char         *example,
+                 const char * const *node_args,
+                 const char * const *args)
 {
   g_autoptr(McTestSdkServer) server = server_new ();
   g_autoptr(GSubprocessLauncher) launcher = NULL;
@@ -287,8 +311,11 @@ oauth_try_start (McTestEnv *env)
   g_ptr_array_add (argv, mc_test_node_path ());
   g_ptr_array_add (argv, g_strdup ("--require"));
   g_ptr_array_add (argv, mc_test_webcrypto_shim_path ());
-  g_ptr_array_add (argv, mc_test_sdk_example_path ("simpleStreamableHttp.js"));
-  g_ptr_array_add (argv, g_strdup ("--oauth"));
+  for (guint i = 0; node_args != NULL && node_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (node_args[i]));
+  g_ptr_array_add (argv, mc_test_sdk_example_path (example));
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
 
   launcher = mc_test_env_new_launcher (env, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -313,30 +340,54 @@ oauth_try_start (McTestEnv *env)
       g_test_message ("Port %u or %u was taken; trying other ports", server->mcp_port, server->auth_port);
       return NULL;
     }
-  g_error ("The SDK example server exited before listening:\n%s", server->log->str);
+  g_error ("The SDK example server %s exited before listening:\n%s", example, server->log->str);
+}
+
+/**
+ * mc_test_sdk_server_start_oauth_example:
+ * @env: the test's environment
+ * @example: an example with the demo authorization server beside it, such
+ *   as "elicitationUrlExample.js" (it reads MCP_PORT and MCP_AUTH_PORT)
+ * @node_args: (nullable) (array zero-terminated=1): options for node,
+ *   before the example (`--import FILE`, say)
+ * @args: (nullable) (array zero-terminated=1): the example's arguments
+ *
+ * Starts the MCP server and its demo authorization server, each on a port
+ * picked free (the MCP server's metadata names the other's).
+ *
+ * Returns: (transfer full): the server; @resource is at localhost
+ */
+McTestSdkServer *
+mc_test_sdk_server_start_oauth_example (McTestEnv          *env,
+                                        const char         *example,
+                                        const char * const *node_args,
+                                        const char * const *args)
+{
+  for (guint attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++)
+    {
+      McTestSdkServer *server = oauth_try_start (env, example, node_args, args);
+
+      if (server != NULL)
+        return server;
+    }
+  g_error ("The SDK example server found no free ports in %u tries", MAX_START_ATTEMPTS);
 }
 
 /**
  * mc_test_sdk_server_start_oauth:
  * @env: the test's environment
  *
- * Starts simpleStreamableHttp.js --oauth: the MCP server and its demo
- * authorization server, each on a port picked free (the MCP server's
- * metadata names the other's).
+ * Starts simpleStreamableHttp.js --oauth (see
+ * mc_test_sdk_server_start_oauth_example()).
  *
  * Returns: (transfer full): the server; @resource is at localhost
  */
 McTestSdkServer *
 mc_test_sdk_server_start_oauth (McTestEnv *env)
 {
-  for (guint attempt = 0; attempt < MAX_START_ATTEMPTS; attempt++)
-    {
-      McTestSdkServer *server = oauth_try_start (env);
+  const char * const args[] = { "--oauth", NULL };
 
-      if (server != NULL)
-        return server;
-    }
-  g_error ("The SDK example server found no free ports in %u tries", MAX_START_ATTEMPTS);
+  return mc_test_sdk_server_start_oauth_example (env, "simpleStreamableHttp.js", NULL, args);
 }
 
 /* Its log {{{1 */
@@ -378,4 +429,24 @@ mc_test_sdk_server_wait_log (McTestSdkServer *server,
   mc_test_wait_until (log_has_or_gone, &wait, text);
   if (!mc_test_sdk_server_log_has (server, text))
     g_error ("The SDK example server's output ended without “%s”", text);
+}
+
+/**
+ * mc_test_sdk_server_wait_session_id:
+ * @server: a #McTestSdkServer
+ *
+ * Waits until the example logged the MCP session it started ("Session
+ * initialized with ID: …", as the Streamable HTTP examples do).
+ *
+ * Returns: (transfer full): the first session's id
+ */
+char *
+mc_test_sdk_server_wait_session_id (McTestSdkServer *server)
+{
+  const char *prefix = "Session initialized with ID: ";
+  const char *start = NULL;
+
+  mc_test_sdk_server_wait_log (server, prefix);
+  start = strstr (server->log->str, prefix) + strlen (prefix);
+  return g_strndup (start, strcspn (start, "\n"));
 }

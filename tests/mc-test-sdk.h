@@ -35,6 +35,7 @@ typedef struct
 
 const char      *mc_test_npm_dir                (void);
 gboolean         mc_test_sdk_check              (char           **out_reason);
+gboolean         mc_test_sdk_check_or_skip      (void);
 char            *mc_test_node_path              (void);
 char            *mc_test_webcrypto_shim_path    (void);
 char            *mc_test_sdk_example_path       (const char      *file);
@@ -42,11 +43,16 @@ McTestSdkServer *mc_test_sdk_server_start       (McTestEnv          *env,
                                                  const char         *example,
                                                  const char * const *args);
 McTestSdkServer *mc_test_sdk_server_start_oauth (McTestEnv       *env);
+McTestSdkServer *mc_test_sdk_server_start_oauth_example (McTestEnv          *env,
+                                                         const char         *example,
+                                                         const char * const *node_args,
+                                                         const char * const *args);
 void             mc_test_sdk_server_stop        (McTestSdkServer *server);
 gboolean         mc_test_sdk_server_log_has     (McTestSdkServer *server,
                                                  const char      *text);
 void             mc_test_sdk_server_wait_log    (McTestSdkServer *server,
                                                  const char      *text);
+char            *mc_test_sdk_server_wait_session_id (McTestSdkServer *server);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestSdkServer, mc_test_sdk_server_stop)
 

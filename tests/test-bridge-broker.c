@@ -18,18 +18,6 @@
 #include "mc-test-sdk.h"
 
 #define VERSION "2025-11-25"
-#define TOKEN_SCHEMA "io.github.mcp_consent.Token"
-
-static gboolean
-check_peers (void)
-{
-  g_autofree char *reason = NULL;
-
-  if (mc_test_sdk_check (&reason))
-    return TRUE;
-  g_test_skip (reason);
-  return FALSE;
-}
 
 static McTestEnv *
 new_env (void)
@@ -40,40 +28,6 @@ new_env (void)
   mc_test_env_register_browser (env, "mc-follow-browser.desktop", exec);
   mc_test_env_start_daemon (env);
   return env;
-}
-
-/* The access token the broker keeps for the server. */
-static char *
-keyring_access_token (McTestEnv *env)
-{
-  g_autoptr(GPtrArray) items = mc_test_env_list_secret_items (env, TOKEN_SCHEMA);
-
-  for (guint i = 0; i < items->len; i++)
-    {
-      McTestSecretItem *item = g_ptr_array_index (items, i);
-
-      if (g_strcmp0 (g_hash_table_lookup (item->attributes, "kind"), "access") == 0)
-        return mc_test_env_dup_secret (env, item->path);
-    }
-  return NULL;
-}
-
-/* Every line the bridge wrote to the client, and its stderr. */
-static GString *
-everything_the_client_saw (McTestBridge *bridge)
-{
-  GString *seen = g_string_new (mc_test_bridge_get_stderr (bridge));
-
-  for (guint i = 0; i < mc_test_bridge_count_lines (bridge); i++)
-    {
-      g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
-      g_autofree char *line = NULL;
-
-      json_node_set_object (node, mc_test_bridge_get_line (bridge, i));
-      line = json_to_string (node, FALSE);
-      g_string_append_printf (seen, "\n%s", line);
-    }
-  return seen;
 }
 
 static JsonObject *
@@ -97,13 +51,13 @@ test_sign_in (void)
   g_autoptr(McTestBridge) second = NULL;
   g_autoptr(JsonObject) prompt = NULL;
   g_autofree char *token = NULL;
-  g_autoptr(GString) seen = NULL;
-  g_autoptr(GString) seen_again = NULL;
+  g_autofree char *seen = NULL;
+  g_autofree char *seen_again = NULL;
   JsonObject *result = NULL;
   JsonObject *response = NULL;
   guint records;
 
-  if (!check_peers ())
+  if (!mc_test_sdk_check_or_skip ())
     return;
 
   env = new_env ();
@@ -130,10 +84,10 @@ test_sign_in (void)
                                                               "content"), 0), "text"), "Ann"));
 
   /* The token is in the keyring, and nowhere the client can read. */
-  token = keyring_access_token (env);
+  token = mc_test_env_dup_access_token (env);
   g_assert_nonnull (token);
-  seen = everything_the_client_saw (first);
-  g_assert_null (strstr (seen->str, token));
+  seen = mc_test_bridge_dup_transcript (first);
+  g_assert_null (strstr (seen, token));
   mc_test_bridge_close_stdin (first);
   g_assert_cmpint (mc_test_bridge_wait_exit (first), ==, 0);
 
@@ -144,8 +98,8 @@ test_sign_in (void)
   response = call_tool (second, "2", "greet");
   g_assert_false (json_object_has_member (response, "error"));
   g_assert_cmpuint (mc_test_env_count_records (env), ==, records);
-  seen_again = everything_the_client_saw (second);
-  g_assert_null (strstr (seen_again->str, token));
+  seen_again = mc_test_bridge_dup_transcript (second);
+  g_assert_null (strstr (seen_again, token));
 }
 
 /* The user says no: the client gets an error that says so; a session
@@ -159,7 +113,7 @@ test_declined (void)
   g_autoptr(McTestBridge) bridge = NULL;
   JsonObject *response = NULL;
 
-  if (!check_peers ())
+  if (!mc_test_sdk_check_or_skip ())
     return;
 
   env = new_env ();
@@ -174,7 +128,7 @@ test_declined (void)
   g_assert_true (json_object_has_member (response, "error"));
   g_test_message ("%s", mc_test_bridge_error_message (response));
   g_assert_nonnull (strstr (mc_test_bridge_error_message (response), "declined"));
-  g_assert_null (keyring_access_token (env));
+  g_assert_null (mc_test_env_dup_access_token (env));
 
   g_assert_cmpint (mc_test_bridge_wait_exit (bridge), !=, 0);
   g_assert_nonnull (strstr (mc_test_bridge_get_stderr (bridge), "declined"));
@@ -191,7 +145,7 @@ test_no_broker (void)
   JsonObject *response = NULL;
   const char *message = NULL;
 
-  if (!check_peers ())
+  if (!mc_test_sdk_check_or_skip ())
     return;
 
   env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);

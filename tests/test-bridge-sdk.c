@@ -47,13 +47,8 @@ static gboolean
 peers_start (Peers      *peers,
              const char *example)
 {
-  g_autofree char *reason = NULL;
-
-  if (!mc_test_sdk_check (&reason))
-    {
-      g_test_skip (reason);
-      return FALSE;
-    }
+  if (!mc_test_sdk_check_or_skip ())
+    return FALSE;
 
   peers->env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
   peers->server = mc_test_sdk_server_start (peers->env, example, NULL);
@@ -106,17 +101,6 @@ wait_log_messages (McTestBridge *bridge,
   return log_messages (bridge);
 }
 
-static char *
-session_id_from_log (McTestSdkServer *server)
-{
-  const char *prefix = "Session initialized with ID: ";
-  const char *start = NULL;
-
-  mc_test_sdk_server_wait_log (server, prefix);
-  start = strstr (server->log->str, prefix) + strlen (prefix);
-  return g_strndup (start, strcspn (start, "\n"));
-}
-
 static void
 test_bridge_sdk_streamable (void)
 {
@@ -137,7 +121,7 @@ test_bridge_sdk_streamable (void)
   g_assert_cmpstr (json_object_get_string_member (result, "protocolVersion"), ==, VERSION);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "serverInfo"), "name"), ==,
                    "simple-streamable-http-server");
-  session_id = session_id_from_log (peers.server);
+  session_id = mc_test_sdk_server_wait_session_id (peers.server);
 
   mc_test_bridge_send (bridge, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
   tools = json_object_get_array_member (json_object_get_object_member (mc_test_bridge_wait_response (bridge, "1"),

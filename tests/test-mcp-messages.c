@@ -235,14 +235,15 @@ test_elicitation_required (void)
   g_autoptr(GError) error = NULL;
   McUrlElicitation *second;
 
-  elicitations = mc_mcp_parse_url_elicitation_required (json_object_get_object_member (response, "error"), &error);
+  elicitations = mc_mcp_parse_url_elicitation_required (json_object_get_object_member (response, "error"), TRUE,
+                                                        &error);
   g_assert_no_error (error);
   g_assert_cmpuint (elicitations->len, ==, 2);
   second = g_ptr_array_index (elicitations, 1);
   g_assert_cmpstr (second->elicitation_id, ==, "b");
   g_assert_cmpstr (second->url, ==, "https://pay.example.com/");
 
-  none = mc_mcp_parse_url_elicitation_required (other, &error);
+  none = mc_mcp_parse_url_elicitation_required (other, TRUE, &error);
   g_assert_null (none);
   g_assert_no_error (error);
 }
@@ -267,12 +268,48 @@ test_elicitation_required_malformed (void)
     {
       g_autoptr(JsonObject) error_object = parse (cases[i]);
       g_autoptr(GError) error = NULL;
-      g_autoptr(GPtrArray) elicitations = mc_mcp_parse_url_elicitation_required (error_object, &error);
+      g_autoptr(GPtrArray) elicitations = mc_mcp_parse_url_elicitation_required (error_object, TRUE, &error);
 
       g_assert_null (elicitations);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
       g_test_message ("%s → %s", cases[i], error->message);
     }
+}
+
+/* Entries without an id, as a server of the 2026-07-28 era would write
+ * them, for a client that sends the request again after the user's answer;
+ * everything else is checked as before. */
+static void
+test_elicitation_required_without_ids (void)
+{
+  g_autoptr(JsonObject) error_object = parse ("{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":["
+                                              "{\"mode\":\"url\",\"url\":\"https://a.example/\",\"message\":\"A\"},"
+                                              "{\"mode\":\"url\",\"elicitationId\":\"b\",\"url\":\"https://b.example/\","
+                                              "\"message\":\"B\"}]}}");
+  g_autoptr(JsonObject) form = parse ("{\"code\":-32042,\"message\":\"m\",\"data\":{\"elicitations\":["
+                                      "{\"mode\":\"form\",\"url\":\"https://a.example/\"}]}}");
+  g_autoptr(GPtrArray) elicitations = NULL;
+  g_autoptr(GPtrArray) strict = NULL;
+  g_autoptr(GPtrArray) not_url = NULL;
+  g_autoptr(GError) error = NULL;
+  McUrlElicitation *first;
+
+  elicitations = mc_mcp_parse_url_elicitation_required (error_object, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (elicitations->len, ==, 2);
+  first = g_ptr_array_index (elicitations, 0);
+  g_assert_null (first->elicitation_id);
+  g_assert_cmpstr (first->url, ==, "https://a.example/");
+  g_assert_cmpstr (((McUrlElicitation *) g_ptr_array_index (elicitations, 1))->elicitation_id, ==, "b");
+
+  strict = mc_mcp_parse_url_elicitation_required (error_object, TRUE, &error);
+  g_assert_null (strict);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  not_url = mc_mcp_parse_url_elicitation_required (form, FALSE, &error);
+  g_assert_null (not_url);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
 }
 
 static void
@@ -337,6 +374,7 @@ main (int   argc,
   g_test_add_func ("/mcp-messages/url-elicitation-limits", test_url_elicitation_limits);
   g_test_add_func ("/mcp-messages/elicitation-required", test_elicitation_required);
   g_test_add_func ("/mcp-messages/elicitation-required-malformed", test_elicitation_required_malformed);
+  g_test_add_func ("/mcp-messages/elicitation-required-without-ids", test_elicitation_required_without_ids);
   g_test_add_func ("/mcp-messages/completion", test_completion);
   g_test_add_func ("/mcp-messages/responses", test_responses);
 

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "mc-bridge-elicitation.h"
+#include "mc-bridge-http.h"
 #include "mc-error.h"
 #include "mc-jsonrpc.h"
 #include "mc-mcp-messages.h"
@@ -71,6 +72,14 @@ broker_server (McBridgeElicitation *self,
   return server;
 }
 
+/* The server's URL as stderr shows it: without its query, which may hold
+ * a key (the broker gets it whole). */
+static char *
+dup_shown_url (McBridgeElicitation *self)
+{
+  return mc_bridge_http_display_url (mc_bridge_get_url (self->bridge));
+}
+
 static const char *
 action_for_response (McBrokerResponse response)
 {
@@ -87,21 +96,31 @@ action_for_response (McBrokerResponse response)
 }
 
 /* The answer when the broker gave none: a URL it refuses to show is the
- * user's agent saying no; a broker that cannot be asked is a dismissal. */
+ * user's agent saying no; a broker that cannot be asked, or that answers
+ * with an error (too many prompts waiting, shutting down), is a
+ * dismissal.  Only the first is worth advice on installing it. */
 static const char *
 action_for_error (McBridgeElicitation *self,
                   const GError        *error)
 {
+  g_autofree char *url = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return "cancel";
+
+  url = dup_shown_url (self);
   if (g_error_matches (error, MC_ERROR, MC_ERROR_URL_BLOCKED))
     {
-      g_warning (_("The MCP Consent Broker refused the link %s asked to open: %s"),
-                 mc_bridge_get_url (self->bridge), error->message);
+      g_warning (_("The MCP Consent Broker refused the link %s asked to open: %s"), url, error->message);
       return "decline";
     }
-  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning (_("%s asked to open a link, but the MCP Consent Broker cannot show it (%s); "
-                 "check that it is installed and that a session bus is running"),
-               mc_bridge_get_url (self->bridge), error->message);
+  if (error->domain == MC_ERROR)
+    g_warning (_("The MCP Consent Broker did not show the link %s asked to open: %s"), url, error->message);
+  else
+    g_warning (_("%s asked to open a link, but the MCP Consent Broker cannot be reached (%s); "
+                 "check that it is installed and that a session bus is running "
+                 "(“mcp-consent status” tells)"),
+               url, error->message);
   return "cancel";
 }
 
@@ -177,9 +196,9 @@ take_elicit_request (McBridgeElicitation *self,
       g_autofree char *text = g_strdup_printf ("Invalid URL elicitation: %s", error->message);
       g_autoptr(JsonNode) response = mc_mcp_new_error_response (mc_jsonrpc_message_get_id (message),
                                                                 MC_JSONRPC_INVALID_PARAMS, text);
+      g_autofree char *url = dup_shown_url (self);
 
-      g_warning (_("%s sent a URL elicitation that cannot be shown: %s"),
-                 mc_bridge_get_url (self->bridge), error->message);
+      g_warning (_("%s sent a URL elicitation that cannot be shown: %s"), url, error->message);
       send_node_to_server (self, response);
       return;
     }
@@ -258,10 +277,10 @@ static gboolean
 on_completion_timeout (gpointer user_data)
 {
   Round *round = user_data;
+  g_autofree char *url = dup_shown_url (round->self);
 
   round->timeout_id = 0;
-  g_message (_("%s did not say the elicitations are complete; the client gets its error"),
-             mc_bridge_get_url (round->self->bridge));
+  g_message (_("%s did not say the elicitations are complete; the client gets its error"), url);
   end_round (round, FALSE);
   return G_SOURCE_REMOVE;
 }
@@ -361,11 +380,13 @@ take_elicitation_required (McBridgeElicitation *self,
 
   if (++round->rounds > MC_BRIDGE_ELICITATION_MAX_ROUNDS || self->client == NULL)
     {
+      g_autofree char *url = dup_shown_url (self);
+
       if (self->client == NULL)
         action_for_error (self, self->bus_error);
       else
         g_message (_("%s asked for URL elicitations %u times for one request; the client gets its error"),
-                   mc_bridge_get_url (self->bridge), MC_BRIDGE_ELICITATION_MAX_ROUNDS);
+                   url, MC_BRIDGE_ELICITATION_MAX_ROUNDS);
       end_round (round, FALSE);
       return;
     }
@@ -509,12 +530,17 @@ on_server_message (McBridge            *bridge,
             return FALSE;
           }
 
-        elicitations = mc_mcp_parse_url_elicitation_required (json_node_get_object (error_node), &error);
+        /* Without an id (no completion can name it) the request goes again
+         * once the user accepted. */
+        elicitations = mc_mcp_parse_url_elicitation_required (json_node_get_object (error_node), FALSE, &error);
         if (elicitations == NULL)
           {
             if (error != NULL)
-              g_warning (_("%s asked for URL elicitations that cannot be shown: %s"),
-                         mc_bridge_get_url (self->bridge), error->message);
+              {
+                g_autofree char *url = dup_shown_url (self);
+
+                g_warning (_("%s asked for URL elicitations that cannot be shown: %s"), url, error->message);
+              }
             g_hash_table_remove (self->rounds, mc_jsonrpc_message_get_id_key (request));
             return FALSE;
           }

@@ -317,11 +317,15 @@ mc_mcp_parse_url_elicitation (JsonObject  *params,
 /**
  * mc_mcp_parse_url_elicitation_required:
  * @error_object: the `error` of a JSON-RPC response
+ * @require_ids: whether every entry must have an `elicitationId`, as MCP
+ *   2025-11-25 says; a client that sends the request again after the
+ *   user's answer when an entry has none (no completion can name it)
+ *   passes %FALSE
  * @error: return location for an error naming the member at fault
  *
  * Reads a `-32042` URLElicitationRequiredError: every entry of
- * `data.elicitations` must be a URL-mode elicitation with an
- * `elicitationId`, and there must be 1 to
+ * `data.elicitations` must be a URL-mode elicitation (with an
+ * `elicitationId` if @require_ids), and there must be 1 to
  * %MC_MCP_MAX_REQUIRED_ELICITATIONS of them.
  *
  * Returns: (transfer full) (element-type McUrlElicitation) (nullable):
@@ -330,6 +334,7 @@ mc_mcp_parse_url_elicitation (JsonObject  *params,
  */
 GPtrArray *
 mc_mcp_parse_url_elicitation_required (JsonObject  *error_object,
+                                       gboolean     require_ids,
                                        GError     **error)
 {
   g_autoptr(GPtrArray) elicitations = NULL;
@@ -381,7 +386,7 @@ mc_mcp_parse_url_elicitation_required (JsonObject  *error_object,
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "elicitation %u is not an object", i);
           return NULL;
         }
-      elicitation = mc_mcp_parse_url_elicitation (json_node_get_object (entry), TRUE, &local_error);
+      elicitation = mc_mcp_parse_url_elicitation (json_node_get_object (entry), require_ids, &local_error);
       if (elicitation == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "elicitation %u: %s", i, local_error->message);

@@ -74,6 +74,7 @@ McUrlElicitation *mc_mcp_parse_url_elicitation           (JsonObject       *para
                                                           gboolean          require_id,
                                                           GError          **error);
 GPtrArray        *mc_mcp_parse_url_elicitation_required  (JsonObject       *error_object,
+                                                          gboolean          require_ids,
                                                           GError          **error);
 const char       *mc_mcp_get_completed_elicitation_id    (JsonObject       *message);
 

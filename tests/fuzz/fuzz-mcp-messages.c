@@ -78,7 +78,6 @@ run_readers (JsonObject *object)
 {
   g_autoptr(McMcpServerInfo) info = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) required = NULL;
   g_autoptr(McUrlElicitation) elicitation = NULL;
   g_autoptr(McUrlElicitation) elicitation_without_id = NULL;
   g_autofree char *before = serialise (object);
@@ -93,15 +92,19 @@ run_readers (JsonObject *object)
   check_shown_text (info->title, 256);
   check_shown_text (info->version, 64);
 
-  required = mc_mcp_parse_url_elicitation_required (object, &error);
-  if (required != NULL)
+  for (int require_ids = FALSE; require_ids <= TRUE; require_ids++)
     {
-      check (error == NULL);
-      check (required->len >= 1 && required->len <= MC_MCP_MAX_REQUIRED_ELICITATIONS);
-      for (guint i = 0; i < required->len; i++)
-        check_elicitation (g_ptr_array_index (required, i), TRUE);
+      g_autoptr(GPtrArray) required = mc_mcp_parse_url_elicitation_required (object, require_ids, &error);
+
+      if (required != NULL)
+        {
+          check (error == NULL);
+          check (required->len >= 1 && required->len <= MC_MCP_MAX_REQUIRED_ELICITATIONS);
+          for (guint i = 0; i < required->len; i++)
+            check_elicitation (g_ptr_array_index (required, i), require_ids);
+        }
+      g_clear_error (&error);
     }
-  g_clear_error (&error);
 
   elicitation = mc_mcp_parse_url_elicitation (object, TRUE, &error);
   check ((elicitation == NULL) == (error != NULL));
