@@ -142,6 +142,7 @@ test_no_broker (void)
   g_autoptr(McTestEnv) env = NULL;
   g_autoptr(McTestSdkServer) server = NULL;
   g_autoptr(McTestBridge) bridge = NULL;
+  g_autofree char *url = NULL;
   JsonObject *response = NULL;
   const char *message = NULL;
 
@@ -150,12 +151,16 @@ test_no_broker (void)
 
   env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
   server = mc_test_sdk_server_start_oauth (env);
-  bridge = mc_test_bridge_start (env, server->resource, NULL);
+  /* A key in the URL's query is shown nowhere. */
+  url = g_strconcat (server->resource, "?key=s3cr3t-key", NULL);
+  bridge = mc_test_bridge_start (env, url, NULL);
   mc_test_bridge_send (bridge, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
                        "{\"protocolVersion\":\"" VERSION "\",\"capabilities\":{},"
                        "\"clientInfo\":{\"name\":\"test\",\"version\":\"1\"}}}");
   response = mc_test_bridge_wait_response (bridge, "1");
   message = mc_test_bridge_error_message (response);
+  g_assert_null (strstr (message, "s3cr3t-key"));
+  g_assert_null (strstr (mc_test_bridge_get_stderr (bridge), "s3cr3t-key"));
   g_test_message ("%s", message);
   g_assert_nonnull (strstr (message, "MCP Consent Broker cannot be reached"));
   g_assert_nonnull (strstr (mc_test_bridge_get_stderr (bridge), "MCP Consent Broker cannot be reached"));

@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 
 #include "mc-bridge-error.h"
+#include "mc-bridge-http.h"
 #include "mc-broker-auth.h"
 #include "mc-error.h"
 #include "mc-pkce.h"
@@ -33,6 +34,9 @@ struct _McBrokerAuth
   McBrokerClient *client;
   GError         *bus_error;
   char           *resource;
+  /* @resource as messages show it: without its query, which may hold a
+   * key. */
+  char           *display;
   /* The server asked for authorization once: every request asks the
    * broker from then on. */
   gboolean        required;
@@ -53,7 +57,7 @@ broker_unreachable (McBrokerAuth *self,
                       _("%s needs a sign-in, but the MCP Consent Broker cannot be reached (%s); "
                         "check that it is installed and that a session bus is running "
                         "(“mcp-consent status” tells)"),
-                      self->resource, cause->message);
+                      self->display, cause->message);
 }
 
 static gboolean
@@ -82,7 +86,7 @@ on_token (GObject      *source_object,
        * and the server's 401 starts the sign-in. */
       if (g_error_matches (error, MC_ERROR, MC_ERROR_NOT_AUTHORIZED))
         {
-          g_debug ("No token for %s: %s", self->resource, error->message);
+          g_debug ("No token for %s: %s", self->display, error->message);
           g_task_return_pointer (task, NULL, NULL);
           return;
         }
@@ -92,7 +96,7 @@ on_token (GObject      *source_object,
           return;
         }
       g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
-                               _("No token for %s: %s"), self->resource, error->message);
+                               _("No token for %s: %s"), self->display, error->message);
       return;
     }
 
@@ -179,13 +183,13 @@ on_authorized (GObject      *source_object,
       else
         g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
                                  _("The MCP Consent Broker cannot sign in to %s: %s"),
-                                 self->resource, error->message);
+                                 self->display, error->message);
       return;
     }
 
   if (response == MC_BROKER_RESPONSE_SUCCESS)
     {
-      g_message (_("Signed in to %s"), self->resource);
+      g_message (_("Signed in to %s"), self->display);
       g_task_return_boolean (task, TRUE);
       return;
     }
@@ -194,10 +198,10 @@ on_authorized (GObject      *source_object,
   g_variant_lookup (results, "reason", "&s", &reason);
   if (response == MC_BROKER_RESPONSE_DECLINED)
     g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
-                             _("The sign-in to %s was declined"), self->resource);
+                             _("The sign-in to %s was declined"), self->display);
   else
     g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
-                             _("The sign-in to %s did not happen: %s"), self->resource,
+                             _("The sign-in to %s did not happen: %s"), self->display,
                              message != NULL ? message : reason != NULL ? reason : _("no reason given"));
 }
 
@@ -207,7 +211,7 @@ authorize (GTask *task)
   McBrokerAuth *self = g_task_get_source_object (task);
   Challenge *challenge = g_task_get_task_data (task);
 
-  g_message (_("%s asks to sign in; the MCP Consent Broker shows the sign-in"), self->resource);
+  g_message (_("%s asks to sign in; the MCP Consent Broker shows the sign-in"), self->display);
   mc_broker_client_authorize_async (self->client, self->resource, challenge->www_authenticate, NULL, 0,
                                     g_task_get_cancellable (task), on_authorized, task);
 }
@@ -245,7 +249,7 @@ on_token_for_challenge (GObject      *source_object,
     g_task_return_error (task, broker_unreachable (self, error));
   else
     g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
-                             _("No token for %s: %s"), self->resource, error->message);
+                             _("No token for %s: %s"), self->display, error->message);
   g_object_unref (task);
 }
 
@@ -280,7 +284,7 @@ mc_broker_auth_handle_challenge_async (McBridgeAuth             *auth,
     {
       g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
                                _("%s still refuses the request after %u sign-ins"),
-                               self->resource, MC_BROKER_AUTH_MAX_ATTEMPTS);
+                               self->display, MC_BROKER_AUTH_MAX_ATTEMPTS);
       return;
     }
 
@@ -338,6 +342,7 @@ mc_broker_auth_finalize (GObject *object)
   g_clear_object (&self->client);
   g_clear_error (&self->bus_error);
   g_free (self->resource);
+  g_free (self->display);
 
   G_OBJECT_CLASS (mc_broker_auth_parent_class)->finalize (object);
 }
@@ -377,6 +382,7 @@ mc_broker_auth_new (McBrokerClient *client,
   self->client = client != NULL ? g_object_ref (client) : NULL;
   self->bus_error = bus_error != NULL ? g_error_copy (bus_error) : NULL;
   self->resource = g_strdup (resource_url);
+  self->display = mc_bridge_http_display_url (resource_url);
 
   return self;
 }
