@@ -371,3 +371,59 @@ mc_json_get_string_array (JsonObject  *object,
   *out_value = g_strv_builder_end (builder);
   return TRUE;
 }
+
+/**
+ * mc_json_parse_state_list:
+ * @data: (array length=length): a state file's contents
+ * @length: its length in bytes
+ * @format_version: the "version" this program writes and reads
+ * @list_name: the member holding the file's entries
+ * @out_root: (out) (transfer full): the file's root, which owns the list
+ * @error: return location for a #GError
+ *
+ * Reads the frame the broker's state files share: an object with
+ * "version" (0 when absent) and a list of entries.
+ *
+ * Returns: (transfer none) (nullable): the list, or %NULL with @error set
+ *   to G_IO_ERROR_INVALID_DATA
+ */
+JsonArray *
+mc_json_parse_state_list (const char  *data,
+                          gsize        length,
+                          gint64       format_version,
+                          const char  *list_name,
+                          JsonObject **out_root,
+                          GError     **error)
+{
+  g_autoptr(JsonObject) root = NULL;
+  gint64 version = 0;
+  JsonArray *list = NULL;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (list_name != NULL, NULL);
+  g_return_val_if_fail (out_root != NULL, NULL);
+
+  root = mc_json_parse_object (data, length, error);
+  if (root == NULL)
+    return NULL;
+
+  if (!mc_json_get_int (root, "version", 0, &version, error))
+    return NULL;
+  if (version != format_version)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not format version %" G_GINT64_FORMAT,
+                   format_version);
+      return NULL;
+    }
+
+  if (!json_object_has_member (root, list_name) ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, list_name)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“%s” is not a list", list_name);
+      return NULL;
+    }
+  list = json_object_get_array_member (root, list_name);
+
+  *out_root = g_steal_pointer (&root);
+  return list;
+}

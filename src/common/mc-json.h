@@ -39,4 +39,11 @@ gboolean    mc_json_get_string_array   (JsonObject   *object,
                                         GStrv        *out_value,
                                         GError      **error);
 
+JsonArray  *mc_json_parse_state_list   (const char   *data,
+                                        gsize         length,
+                                        gint64        format_version,
+                                        const char   *list_name,
+                                        JsonObject  **out_root,
+                                        GError      **error);
+
 G_END_DECLS

@@ -958,32 +958,15 @@ _mc_client_registry_load_registrations_from_data (McClientRegistry  *self,
 {
   g_autoptr(JsonObject) root = NULL;
   JsonArray *array = NULL;
-  gint64 version = 0;
 
   g_return_val_if_fail (MC_IS_CLIENT_REGISTRY (self), FALSE);
   g_return_val_if_fail (self->registrations->len == 0, FALSE);
   g_return_val_if_fail (contents != NULL || length == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  root = mc_json_parse_object (contents, length, error);
-  if (root == NULL)
+  array = mc_json_parse_state_list (contents, length, FORMAT_VERSION, "registrations", &root, error);
+  if (array == NULL)
     return FALSE;
-
-  if (!mc_json_get_int (root, "version", 0, &version, error))
-    return FALSE;
-  if (version != FORMAT_VERSION)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not format version %d", FORMAT_VERSION);
-      return FALSE;
-    }
-
-  if (!json_object_has_member (root, "registrations") ||
-      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "registrations")))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "“registrations” is not a list");
-      return FALSE;
-    }
-  array = json_object_get_array_member (root, "registrations");
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
