@@ -68,6 +68,17 @@ is_broker_answer (const GError *error)
 
 /* Getting a token {{{1 */
 
+/* A GetToken that failed for another reason than "no usable grant". */
+static GError *
+token_failure (McBrokerAuth *self,
+               const GError *error)
+{
+  if (!is_broker_answer (error))
+    return broker_unreachable (self, error);
+  return g_error_new (MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
+                      _("No token for %s: %s"), self->display, error->message);
+}
+
 static void
 on_token (GObject      *source_object,
           GAsyncResult *result,
@@ -90,13 +101,7 @@ on_token (GObject      *source_object,
           g_task_return_pointer (task, NULL, NULL);
           return;
         }
-      if (!is_broker_answer (error))
-        {
-          g_task_return_error (task, broker_unreachable (self, error));
-          return;
-        }
-      g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
-                               _("No token for %s: %s"), self->display, error->message);
+      g_task_return_error (task, token_failure (self, error));
       return;
     }
 
@@ -245,11 +250,8 @@ on_token_for_challenge (GObject      *source_object,
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_task_return_error (task, g_steal_pointer (&error));
-  else if (!is_broker_answer (error))
-    g_task_return_error (task, broker_unreachable (self, error));
   else
-    g_task_return_new_error (task, MC_BRIDGE_ERROR, MC_BRIDGE_ERROR_AUTH_REQUIRED,
-                             _("No token for %s: %s"), self->display, error->message);
+    g_task_return_error (task, token_failure (self, error));
   g_object_unref (task);
 }
 
