@@ -990,17 +990,6 @@ store_tokens (GTask           *task,
 }
 
 static void
-on_escalated_token_revoked (GObject      *source_object,
-                            GAsyncResult *result,
-                            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mc_oauth_revoke_finish (MC_HTTP (source_object), result, &error))
-    g_warning ("Could not revoke a token that granted more than allowed: %s", error->message);
-}
-
-static void
 on_code_exchanged (GObject      *source_object,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -1045,14 +1034,8 @@ on_code_exchanged (GObject      *source_object,
                                                    (const char * const *)self->requested_scopes);
       g_autofree char *extra_text = mc_oauth_scope_join ((const char * const *)extra);
 
-      if (self->as->revocation_endpoint != NULL)
-        {
-          mc_oauth_revoke_async (self->http, self->as->revocation_endpoint, self->client, self->client_secret,
-                                 token->access_token, "access_token", NULL, on_escalated_token_revoked, NULL);
-          if (token->refresh_token != NULL)
-            mc_oauth_revoke_async (self->http, self->as->revocation_endpoint, self->client, self->client_secret,
-                                   token->refresh_token, "refresh_token", NULL, on_escalated_token_revoked, NULL);
-        }
+      mc_oauth_revoke_refused (self->http, self->as->revocation_endpoint, self->client, self->client_secret,
+                               token);
       fail_sign_in (task, MC_AUTH_ERROR_SCOPE_ESCALATION,
                     "%s issued a token with scopes the user did not allow (%s); it was refused%s",
                     self->as->issuer, extra_text,

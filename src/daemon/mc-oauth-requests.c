@@ -279,3 +279,48 @@ mc_oauth_revoke_finish (McHttp        *http,
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
+
+static void
+on_refused_token_revoked (GObject      *source_object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_oauth_revoke_finish (MC_HTTP (source_object), result, &error))
+    g_warning ("Could not revoke a token that was refused: %s", error->message);
+}
+
+/**
+ * mc_oauth_revoke_refused:
+ * @http: the HTTP client
+ * @revocation_endpoint: (nullable): the authorization server's RFC 7009
+ *   endpoint; nothing happens without one
+ * @client: the client the tokens were issued to
+ * @client_secret: (nullable): its secret, for the secret methods
+ * @response: a token response the broker will not use (it granted more
+ *   than the user allowed)
+ *
+ * Revokes the access token and the refresh token of @response, without
+ * waiting: nobody holds them, and a failure changes nothing but a warning.
+ */
+void
+mc_oauth_revoke_refused (McHttp                *http,
+                         const char            *revocation_endpoint,
+                         const McOAuthClient   *client,
+                         const char            *client_secret,
+                         const McTokenResponse *response)
+{
+  g_return_if_fail (MC_IS_HTTP (http));
+  g_return_if_fail (client != NULL);
+  g_return_if_fail (response != NULL);
+
+  if (revocation_endpoint == NULL)
+    return;
+
+  mc_oauth_revoke_async (http, revocation_endpoint, client, client_secret, response->access_token,
+                         "access_token", NULL, on_refused_token_revoked, NULL);
+  if (response->refresh_token != NULL)
+    mc_oauth_revoke_async (http, revocation_endpoint, client, client_secret, response->refresh_token,
+                           "refresh_token", NULL, on_refused_token_revoked, NULL);
+}

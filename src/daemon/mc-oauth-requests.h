@@ -42,4 +42,10 @@ gboolean         mc_oauth_revoke_finish        (McHttp               *http,
                                                 GAsyncResult         *result,
                                                 GError              **error);
 
+void             mc_oauth_revoke_refused       (McHttp                *http,
+                                                const char            *revocation_endpoint,
+                                                const McOAuthClient   *client,
+                                                const char            *client_secret,
+                                                const McTokenResponse *response);
+
 G_END_DECLS

@@ -278,17 +278,6 @@ on_tokens_cleared (GObject      *source_object,
 }
 
 static void
-on_token_revoked (GObject      *source_object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!mc_oauth_revoke_finish (MC_HTTP (source_object), result, &error))
-    g_warning ("Could not revoke a token nobody will use: %s", error->message);
-}
-
-static void
 return_token (GTask         *task,
               const char    *access_token,
               const McGrant *grant)
@@ -433,19 +422,8 @@ on_refresh_token_stored (GObject      *source_object,
 static void
 revoke_response (Refresh *refresh)
 {
-  McTokenService *self = refresh->service;
-  const McTokenResponse *response = refresh->response;
-
-  if (refresh->grant->revocation_endpoint == NULL)
-    return;
-
-  mc_oauth_revoke_async (self->http, refresh->grant->revocation_endpoint, refresh->client,
-                         refresh->client_secret, response->access_token, "access_token",
-                         NULL, on_token_revoked, NULL);
-  if (response->refresh_token != NULL)
-    mc_oauth_revoke_async (self->http, refresh->grant->revocation_endpoint, refresh->client,
-                           refresh->client_secret, response->refresh_token, "refresh_token",
-                           NULL, on_token_revoked, NULL);
+  mc_oauth_revoke_refused (refresh->service->http, refresh->grant->revocation_endpoint, refresh->client,
+                           refresh->client_secret, refresh->response);
 }
 
 static void
