@@ -422,6 +422,61 @@ answer_url_required (Connection *conn,
   answer (conn, message, NULL);
 }
 
+/* input-required, as a MCP 2026-07-28 server answers (multi round-trip
+ * requests): while the round in requestState ("round-N", none at first)
+ * is below `times`, an InputRequiredResult asking for a URL-mode
+ * elicitation "link-N" (its URL names the round, or is the same every
+ * time with "same_url"), with "mixed" also a form-mode one ("form") only
+ * the client can answer, with "broken" also a URL-mode one without a
+ * URL; then a result whose text holds the inputResponses of the last
+ * call, so that the test sees what reached the server. */
+static void
+answer_input_required (Connection *conn,
+                       const char *id,
+                       JsonObject *params,
+                       JsonObject *arguments)
+{
+  const char *state = json_object_get_string_member_with_default (params, "requestState", "round-0");
+  guint64 round = g_ascii_strtoull (state + strlen ("round-"), NULL, 10);
+  g_autofree char *message = NULL;
+
+  if (round >= (guint64)int_argument (arguments, "times", 1))
+    {
+      g_autofree char *responses = NULL;
+      g_autofree char *text = NULL;
+
+      if (json_object_has_member (params, "inputResponses"))
+        responses = json_to_string (json_object_get_member (params, "inputResponses"), FALSE);
+      text = g_strdup_printf ("input-required done after %" G_GUINT64_FORMAT " rounds: %s", round,
+                              responses != NULL ? responses : "no answers");
+      message = text_result (id, text);
+    }
+  else
+    {
+      g_autofree char *url = NULL;
+      g_autoptr(GString) requests = g_string_new (NULL);
+
+      if (bool_argument (arguments, "same_url", FALSE))
+        url = g_strdup ("https://fake.example/connect?session=same");
+      else
+        url = g_strdup_printf ("https://fake.example/connect?round=%" G_GUINT64_FORMAT, round);
+      g_string_append_printf (requests, "\"link-%" G_GUINT64_FORMAT "\":{\"method\":\"elicitation/create\","
+                              "\"params\":{\"mode\":\"url\",\"url\":\"%s\",\"message\":\"Connect round %"
+                              G_GUINT64_FORMAT "\"}}", round, url, round);
+      if (bool_argument (arguments, "mixed", FALSE))
+        g_string_append (requests, ",\"form\":{\"method\":\"elicitation/create\",\"params\":{\"mode\":\"form\","
+                         "\"message\":\"Your name?\",\"requestedSchema\":{\"type\":\"object\",\"properties\":"
+                         "{\"name\":{\"type\":\"string\"}}}}}");
+      if (bool_argument (arguments, "broken", FALSE))
+        g_string_append (requests, ",\"broken\":{\"method\":\"elicitation/create\",\"params\":"
+                         "{\"mode\":\"url\",\"message\":\"No link\"}}");
+      message = g_strdup_printf ("{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"resultType\":\"input_required\","
+                                 "\"inputRequests\":{%s},\"requestState\":\"round-%" G_GUINT64_FORMAT "\"}}",
+                                 id, requests->str, round + 1);
+    }
+  answer (conn, message, NULL);
+}
+
 static void
 handle_tool (Connection *conn,
              const char *id,
@@ -618,10 +673,13 @@ handle_post (Connection    *conn,
   if (g_str_equal (request->rpc_method, "tools/call"))
     {
       JsonObject *params = json_object_get_object_member (message, "params");
+      JsonObject *arguments = json_object_has_member (params, "arguments")
+                                ? json_object_get_object_member (params, "arguments") : NULL;
 
-      handle_tool (conn, id, json_object_get_string_member (params, "name"),
-                   json_object_has_member (params, "arguments")
-                     ? json_object_get_object_member (params, "arguments") : NULL);
+      if (g_str_equal (json_object_get_string_member (params, "name"), "input-required"))
+        answer_input_required (conn, id, params, arguments);
+      else
+        handle_tool (conn, id, json_object_get_string_member (params, "name"), arguments);
       return;
     }
 

@@ -27,7 +27,8 @@
  *
  * /bridge-elicitation/fake/…: against the scripted server of mc-fake-mcp.c,
  * what a real server does not send: malformed and blocked URLs, form mode,
- * -32042 without ids, a server that asks for ever, no broker.
+ * -32042 without ids, a server that asks for ever, no broker; and MCP
+ * 2026-07-28's InputRequiredResult, which no SDK example sends yet.
  *
  * Skipped, with the reason, when Node.js or tests/npm is missing (the fake
  * server's cases need neither). */
@@ -70,6 +71,15 @@ assert_lacks (const char *text,
 {
   if (strstr (text, part) != NULL)
     g_error ("The client saw “%s”:\n%s", part, text);
+}
+
+static void
+assert_client_lacks (McTestBridge *bridge,
+                     const char   *part)
+{
+  g_autofree char *seen = mc_test_bridge_dup_transcript (bridge);
+
+  assert_lacks (seen, part);
 }
 
 static guint
@@ -402,8 +412,8 @@ test_sdk_session (void)
 }
 
 /* The user declines: the server hears "decline" for its elicitation/create;
- * for -32042 the client gets the server's own error, and the request is
- * not sent again. */
+ * for -32042 the client gets the server's own error without its link,
+ * and the request is not sent again. */
 static void
 test_sdk_declined (void)
 {
@@ -427,7 +437,10 @@ test_sdk_declined (void)
 
   response = mc_test_bridge_wait_response (ex.bridge, "2");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32042);
-  g_assert_cmpstr (string_member (required_elicitation (response), "url"), ==, string_member (payment, "url"));
+  /* The server's error, without the link the user said no to. */
+  g_assert_nonnull (string_member (required_elicitation (response), "elicitationId"));
+  g_assert_false (json_object_has_member (required_elicitation (response), "url"));
+  assert_client_lacks (ex.bridge, "confirm-payment");
   g_assert_cmpuint (mc_test_bridge_count_responses (ex.bridge, "2"), ==, 1);
 
   /* The browser never ran after the sign-in, and the server got the
@@ -444,7 +457,8 @@ test_sdk_declined (void)
  * session lasts (see elicitation-url-example-shim.mjs), and
  * payment-confirm asks again on every call, with a new elicitation each
  * time: the bridge sends the request again after each confirmed payment
- * page, three times, and then gives the client the server's error. */
+ * page, three times, and then gives the client the server's error
+ * without its link. */
 static void
 test_sdk_asks_every_time (void)
 {
@@ -471,7 +485,8 @@ test_sdk_asks_every_time (void)
 
   response = mc_test_bridge_wait_response (ex.bridge, "2");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32042);
-  g_assert_false (g_hash_table_contains (seen_urls, string_member (required_elicitation (response), "url")));
+  g_assert_false (json_object_has_member (required_elicitation (response), "url"));
+  assert_client_lacks (ex.bridge, "confirm-payment");
   g_assert_cmpuint (mc_test_env_count_events (ex.env, "prompt", NULL), ==, 4);
   g_assert_cmpuint (count_occurrences (ex.server->log->str, "Payment confirmed for cart cart-9"), ==, 3);
   assert_contains (mc_test_bridge_get_stderr (ex.bridge), "asked for URL elicitations 3 times for one request");
@@ -819,6 +834,7 @@ test_fake_required_bounded (Fake          *f,
   response = mc_test_bridge_wait_response (f->bridge, "6");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32042);
   g_assert_cmpstr (string_member (required_elicitation (response), "elicitationId"), ==, "fake-elicitation-4");
+  g_assert_false (json_object_has_member (required_elicitation (response), "url"));
   g_assert_cmpuint (mc_fake_mcp_count (f->server, "POST", "tools/call"), ==, 4);
   g_assert_cmpuint (mc_test_env_count_events (f->env, "prompt", NULL), ==, 3);
   g_assert_cmpuint (mc_test_bridge_count_responses (f->bridge, "6"), ==, 1);
@@ -826,7 +842,7 @@ test_fake_required_bounded (Fake          *f,
 }
 
 /* No broker on the bus: the server's elicitation is dismissed, a -32042
- * reaches the client as it is, and stderr says what to check — with the
+ * reaches the client without its URLs, and stderr says what to check — with the
  * server's URL shown without its query, where the user may have put a
  * key. */
 static void
@@ -852,6 +868,9 @@ test_fake_no_broker (void)
   mc_test_bridge_call_tool (bridge, "12", "url-required", "{}");
   response = mc_test_bridge_wait_response (bridge, "12");
   g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32042);
+  /* The error as the server sent it, but for the links. */
+  g_assert_cmpstr (string_member (required_elicitation (response), "elicitationId"), ==, "fake-elicitation-1");
+  g_assert_false (json_object_has_member (required_elicitation (response), "url"));
   g_assert_cmpuint (mc_fake_mcp_count (server, "POST", "tools/call"), ==, 1);
   g_assert_cmpuint (count_client_method (bridge, "elicitation/create"), ==, 0);
 
@@ -926,6 +945,197 @@ test_fake_broker_busy (Fake          *f,
   g_assert_null (strstr (mc_test_bridge_get_stderr (f->bridge), "cannot be reached"));
 }
 
+/* MCP 2026-07-28 InputRequiredResult {{{1 */
+
+/* The inputResponses and requestState the server got with its @n th
+ * tools/call, as JSON text. */
+static char *
+sent_input (McFakeMcp  *server,
+            guint       n,
+            char      **out_state)
+{
+  McFakeRequest *call = mc_fake_mcp_wait_request (server, "POST", "tools/call", n);
+  g_autoptr(JsonNode) body = json_from_string (call->body, NULL);
+  JsonObject *params = json_object_get_object_member (json_node_get_object (body), "params");
+
+  *out_state = g_strdup (string_member (params, "requestState"));
+  if (!json_object_has_member (params, "inputResponses"))
+    return NULL;
+  return json_to_string (json_object_get_member (params, "inputResponses"), FALSE);
+}
+
+/* A URL-mode input request: the broker's dialog, and the request sent
+ * again with the user's answer and the server's requestState; one that
+ * cannot be shown is declined unseen. The client sees the final result
+ * only, and the capability the bridge declared travels with its request. */
+static void
+test_fake_input_required (Fake          *f,
+                          gconstpointer  data)
+{
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(GPtrArray) urls = g_ptr_array_new ();
+  g_autoptr(JsonNode) first_body = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *first_state = NULL;
+  g_autofree char *answers = NULL;
+  g_autofree char *state = NULL;
+  JsonObject *capabilities = NULL;
+  JsonObject *response = NULL;
+
+  mc_test_env_set_script (f->env, "open\n");
+  mc_test_bridge_send (f->bridge, "{\"jsonrpc\":\"2.0\",\"id\":30,\"method\":\"tools/call\",\"params\":{"
+                                  "\"name\":\"input-required\",\"arguments\":{\"broken\":true},\"_meta\":{"
+                                  "\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":{}}}}}");
+
+  prompt = mc_test_env_wait_event (f->env, "prompt", NULL, 0);
+  assert_url_prompt (prompt, FAKE_NAME, mc_fake_mcp_get_url (f->server));
+  g_assert_cmpstr (string_member (prompt, "url"), ==, "https://fake.example/connect?round=0");
+  g_assert_cmpstr (string_member (prompt, "message"), ==, "Connect round 0");
+
+  response = mc_test_bridge_wait_response (f->bridge, "30");
+  g_assert_cmpstr (mc_test_bridge_result_text (response), ==,
+                   "input-required done after 1 rounds: "
+                   "{\"link-0\":{\"action\":\"accept\"},\"broken\":{\"action\":\"decline\"}}");
+
+  first = sent_input (f->server, 0, &first_state);
+  g_assert_null (first);
+  g_assert_null (first_state);
+  answers = sent_input (f->server, 1, &state);
+  g_assert_cmpstr (state, ==, "round-1");
+  g_assert_cmpuint (mc_fake_mcp_count (f->server, "POST", "tools/call"), ==, 2);
+
+  /* {} is form mode; the bridge added URL mode beside it. */
+  first_body = json_from_string (mc_fake_mcp_wait_request (f->server, "POST", "tools/call", 0)->body, NULL);
+  capabilities = json_object_get_object_member (
+    json_object_get_object_member (json_object_get_object_member (json_node_get_object (first_body), "params"),
+                                   "_meta"),
+    "io.modelcontextprotocol/clientCapabilities");
+  g_assert_true (json_object_has_member (json_object_get_object_member (capabilities, "elicitation"), "url"));
+  g_assert_true (json_object_has_member (json_object_get_object_member (capabilities, "elicitation"), "form"));
+
+  g_assert_cmpuint (mc_test_env_count_events (f->env, "prompt", NULL), ==, 1);
+  g_assert_cmpuint (mc_test_bridge_count_responses (f->bridge, "30"), ==, 1);
+  mc_test_bridge_wait_stderr (f->bridge, "sent a URL elicitation that cannot be shown");
+  g_ptr_array_add (urls, (char *) string_member (prompt, "url"));
+  assert_client_saw_nothing (f->bridge, urls, NULL);
+  assert_client_lacks (f->bridge, "input_required");
+}
+
+/* The user's "no" is the server's to act on: it reaches it as the
+ * answer, and the server's result reaches the client. */
+static void
+test_fake_input_declined (Fake          *f,
+                          gconstpointer  data)
+{
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autofree char *browser = NULL;
+  JsonObject *response = NULL;
+
+  mc_test_env_set_script (f->env, "decline\n");
+  mc_test_bridge_call_tool (f->bridge, "31", "input-required", NULL);
+
+  prompt = mc_test_env_wait_event (f->env, "prompt", NULL, 0);
+  response = mc_test_bridge_wait_response (f->bridge, "31");
+  g_assert_cmpstr (mc_test_bridge_result_text (response), ==,
+                   "input-required done after 1 rounds: {\"link-0\":{\"action\":\"decline\"}}");
+  browser = mc_test_env_read_browser_log (f->env);
+  g_assert_cmpstr (browser, ==, "");
+}
+
+/* A server that keeps asking for new pages: three rounds of dialogs,
+ * then the client gets the bridge's error — not the URLs. */
+static void
+test_fake_input_bounded (Fake          *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GPtrArray) urls = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *response = NULL;
+
+  mc_test_env_set_script (f->env, "open\nopen\nopen\nopen\n");
+  mc_test_bridge_call_tool (f->bridge, "32", "input-required", "{\"times\":99}");
+
+  response = mc_test_bridge_wait_response (f->bridge, "32");
+  g_assert_cmpint (mc_test_bridge_error_code (response), ==, -32000);
+  assert_contains (mc_test_bridge_error_message (response), "kept asking the user to open links");
+  g_assert_cmpuint (mc_test_env_count_events (f->env, "prompt", NULL), ==, 3);
+  g_assert_cmpuint (mc_fake_mcp_count (f->server, "POST", "tools/call"), ==, 4);
+  g_assert_cmpuint (mc_test_bridge_count_responses (f->bridge, "32"), ==, 1);
+  assert_contains (mc_test_bridge_get_stderr (f->bridge), "asked for URL elicitations 3 times for one request");
+  for (guint round = 0; round < 4; round++)
+    g_ptr_array_add (urls, g_strdup_printf ("https://fake.example/connect?round=%u", round));
+  assert_client_saw_nothing (f->bridge, urls, NULL);
+}
+
+/* Asked again for the page the user just opened (the user is still on
+ * it; 2026-07-28 has no completion notice): no second dialog, the
+ * request goes again a little later. */
+static void
+test_fake_input_same_page (Fake          *f,
+                           gconstpointer  data)
+{
+  g_autofree char *answers = NULL;
+  g_autofree char *state = NULL;
+  JsonObject *response = NULL;
+
+  mc_test_env_set_script (f->env, "open\n");
+  mc_test_bridge_call_tool (f->bridge, "33", "input-required", "{\"times\":2,\"same_url\":true}");
+
+  response = mc_test_bridge_wait_response (f->bridge, "33");
+  g_assert_cmpstr (mc_test_bridge_result_text (response), ==,
+                   "input-required done after 2 rounds: {\"link-1\":{\"action\":\"accept\"}}");
+  answers = sent_input (f->server, 1, &state);
+  g_assert_cmpstr (answers, ==, "{\"link-0\":{\"action\":\"accept\"}}");
+  g_assert_cmpstr (state, ==, "round-1");
+  g_assert_cmpuint (mc_test_env_count_events (f->env, "prompt", NULL), ==, 1);
+  g_assert_cmpuint (mc_fake_mcp_count (f->server, "POST", "tools/call"), ==, 3);
+}
+
+/* A form the client must fill in beside a page to open: the client gets
+ * the form alone, and its retry reaches the server with the user's answer
+ * to the page added. */
+static void
+test_fake_input_mixed (Fake          *f,
+                       gconstpointer  data)
+{
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(GPtrArray) urls = g_ptr_array_new ();
+  g_autoptr(JsonNode) expected = NULL;
+  g_autoptr(JsonNode) answers_node = NULL;
+  g_autofree char *answers = NULL;
+  g_autofree char *state = NULL;
+  JsonObject *response = NULL;
+  JsonObject *result = NULL;
+  JsonObject *requests = NULL;
+
+  mc_test_env_set_script (f->env, "open\n");
+  mc_test_bridge_call_tool (f->bridge, "34", "input-required", "{\"mixed\":true}");
+
+  prompt = mc_test_env_wait_event (f->env, "prompt", NULL, 0);
+  response = mc_test_bridge_wait_response (f->bridge, "34");
+  result = json_object_get_object_member (response, "result");
+  g_assert_cmpstr (string_member (result, "resultType"), ==, "input_required");
+  g_assert_cmpstr (string_member (result, "requestState"), ==, "round-1");
+  requests = json_object_get_object_member (result, "inputRequests");
+  g_assert_cmpuint (json_object_get_size (requests), ==, 1);
+  g_assert_true (json_object_has_member (requests, "form"));
+
+  mc_test_bridge_send (f->bridge, "{\"jsonrpc\":\"2.0\",\"id\":35,\"method\":\"tools/call\",\"params\":{"
+                                  "\"name\":\"input-required\",\"arguments\":{\"mixed\":true},"
+                                  "\"inputResponses\":{\"form\":{\"action\":\"accept\",\"content\":{\"name\":\"Ann\"}}},"
+                                  "\"requestState\":\"round-1\"}}");
+  response = mc_test_bridge_wait_response (f->bridge, "35");
+  answers = sent_input (f->server, 1, &state);
+  expected = json_from_string ("{\"form\":{\"action\":\"accept\",\"content\":{\"name\":\"Ann\"}},"
+                               "\"link-0\":{\"action\":\"accept\"}}", NULL);
+  answers_node = json_from_string (answers, NULL);
+  g_assert_true (json_node_equal (expected, answers_node));
+  assert_contains (mc_test_bridge_result_text (response), "input-required done after 1 rounds");
+
+  g_assert_cmpuint (mc_test_env_count_events (f->env, "prompt", NULL), ==, 1);
+  g_ptr_array_add (urls, (char *) string_member (prompt, "url"));
+  assert_client_saw_nothing (f->bridge, urls, NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -944,6 +1154,11 @@ main (int   argc,
   g_test_add ("/bridge-elicitation/fake/required-bounded", Fake, NULL, fake_setup, test_fake_required_bounded, fake_teardown);
   g_test_add_func ("/bridge-elicitation/fake/no-broker", test_fake_no_broker);
   g_test_add ("/bridge-elicitation/fake/broker-busy", Fake, NULL, fake_setup, test_fake_broker_busy, fake_teardown);
+  g_test_add ("/bridge-elicitation/fake/input-required", Fake, NULL, fake_setup, test_fake_input_required, fake_teardown);
+  g_test_add ("/bridge-elicitation/fake/input-declined", Fake, NULL, fake_setup, test_fake_input_declined, fake_teardown);
+  g_test_add ("/bridge-elicitation/fake/input-bounded", Fake, NULL, fake_setup, test_fake_input_bounded, fake_teardown);
+  g_test_add ("/bridge-elicitation/fake/input-same-page", Fake, NULL, fake_setup, test_fake_input_same_page, fake_teardown);
+  g_test_add ("/bridge-elicitation/fake/input-mixed", Fake, NULL, fake_setup, test_fake_input_mixed, fake_teardown);
 
   return g_test_run ();
 }

@@ -360,6 +360,161 @@ test_responses (void)
   g_assert_cmpstr (invalid_json, ==, "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32602,\"message\":\"no \\\"url\\\"\"}}");
 }
 
+/* MCP 2026-07-28 multi round-trip requests {{{1 */
+
+static void
+test_request_capability (void)
+{
+  const char *unchanged[] = {
+    "{\"name\":\"t\"}",
+    "{\"_meta\":{\"progressToken\":1}}",
+  };
+  const char *malformed[] = {
+    "{\"_meta\":[]}",
+    "{\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":true}}",
+    "{\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":{\"elicitation\":\"yes\"}}}",
+  };
+  g_autoptr(JsonObject) params = parse ("{\"name\":\"t\",\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":"
+                                        "{\"elicitation\":{},\"sampling\":{}}}}");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *declared = NULL;
+
+  /* Capabilities sent with the request: URL mode joins them, {} stays form. */
+  g_assert_true (mc_mcp_add_request_url_elicitation_capability (params, &error));
+  g_assert_no_error (error);
+  declared = to_string (params);
+  g_assert_cmpstr (declared, ==, "{\"name\":\"t\",\"_meta\":{\"io.modelcontextprotocol/clientCapabilities\":"
+                                 "{\"elicitation\":{\"form\":{},\"url\":{}},\"sampling\":{}}}}");
+
+  /* None sent: the session's stand, nothing is added. */
+  for (gsize i = 0; i < G_N_ELEMENTS (unchanged); i++)
+    {
+      g_autoptr(JsonObject) other = parse (unchanged[i]);
+      g_autofree char *after = NULL;
+
+      g_assert_false (mc_mcp_add_request_url_elicitation_capability (other, &error));
+      g_assert_no_error (error);
+      after = to_string (other);
+      g_assert_cmpstr (after, ==, unchanged[i]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (malformed); i++)
+    {
+      g_autoptr(JsonObject) other = parse (malformed[i]);
+      g_autofree char *after = NULL;
+
+      g_assert_false (mc_mcp_add_request_url_elicitation_capability (other, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_clear_error (&error);
+      after = to_string (other);
+      g_assert_cmpstr (after, ==, malformed[i]);
+    }
+}
+
+static void
+test_input_requests (void)
+{
+  g_autoptr(JsonObject) result = parse (
+    "{\"resultType\":\"input_required\",\"requestState\":\"s-1\",\"inputRequests\":{"
+    "\"a\":{\"method\":\"elicitation/create\",\"params\":{\"mode\":\"url\",\"url\":\"https://a.example/\","
+    "\"message\":\"Open A\"}},"
+    "\"form\":{\"method\":\"elicitation/create\",\"params\":{\"mode\":\"form\",\"message\":\"Name?\"}},"
+    "\"sample\":{\"method\":\"sampling/createMessage\",\"params\":{\"mode\":\"url\"}},"
+    "\"b\":{\"method\":\"elicitation/create\",\"params\":{\"mode\":\"url\",\"message\":\"No link\"}}}}");
+  g_autoptr(JsonObject) complete = parse ("{\"resultType\":\"complete\",\"inputRequests\":{\"a\":{"
+                                          "\"method\":\"elicitation/create\",\"params\":{\"mode\":\"url\","
+                                          "\"url\":\"https://a.example/\"}}}}");
+  g_autoptr(JsonObject) only_form = parse ("{\"resultType\":\"input_required\",\"inputRequests\":{\"f\":{"
+                                           "\"method\":\"elicitation/create\",\"params\":{}}}}");
+  g_autoptr(JsonObject) wrong_type = parse ("{\"resultType\":\"input_required\",\"inputRequests\":[]}");
+  g_autoptr(GPtrArray) inputs = mc_mcp_parse_url_input_requests (result);
+  McUrlInputRequest *first;
+  McUrlInputRequest *second;
+
+  g_assert_nonnull (inputs);
+  g_assert_cmpuint (inputs->len, ==, 2);
+  first = g_ptr_array_index (inputs, 0);
+  second = g_ptr_array_index (inputs, 1);
+  g_assert_cmpstr (first->key, ==, "a");
+  g_assert_cmpstr (first->elicitation->url, ==, "https://a.example/");
+  g_assert_cmpstr (first->elicitation->message, ==, "Open A");
+  g_assert_null (first->problem);
+  /* One that cannot be shown still needs its answer. */
+  g_assert_cmpstr (second->key, ==, "b");
+  g_assert_null (second->elicitation);
+  g_assert_nonnull (strstr (second->problem, "url"));
+  g_assert_cmpstr (mc_mcp_get_request_state (result), ==, "s-1");
+
+  g_assert_null (mc_mcp_parse_url_input_requests (complete));
+  g_assert_null (mc_mcp_parse_url_input_requests (only_form));
+  g_assert_null (mc_mcp_parse_url_input_requests (wrong_type));
+}
+
+static void
+test_input_requests_limit (void)
+{
+  g_autoptr(GString) json = g_string_new ("{\"resultType\":\"input_required\",\"inputRequests\":{");
+  g_autoptr(JsonObject) result = NULL;
+  g_autoptr(GPtrArray) inputs = NULL;
+
+  for (guint i = 0; i < MC_MCP_MAX_REQUIRED_ELICITATIONS + 2; i++)
+    g_string_append_printf (json, "%s\"k%u\":{\"method\":\"elicitation/create\",\"params\":{\"mode\":\"url\","
+                            "\"url\":\"https://example.com/%u\",\"message\":\"m\"}}", i > 0 ? "," : "", i, i);
+  g_string_append (json, "}}");
+  result = parse (json->str);
+  inputs = mc_mcp_parse_url_input_requests (result);
+
+  /* Past the cap: answered, never shown. */
+  g_assert_cmpuint (inputs->len, ==, MC_MCP_MAX_REQUIRED_ELICITATIONS + 2);
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      McUrlInputRequest *input = g_ptr_array_index (inputs, i);
+
+      g_assert_true ((input->elicitation != NULL) == (i < MC_MCP_MAX_REQUIRED_ELICITATIONS));
+    }
+}
+
+static void
+test_input_retry (void)
+{
+  g_autoptr(JsonObject) request = parse ("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
+                                         "{\"name\":\"t\",\"inputResponses\":{\"old\":{\"action\":\"accept\"}},"
+                                         "\"requestState\":\"s-1\"}}");
+  g_autoptr(JsonObject) bare = parse ("{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"method\":\"tools/list\"}");
+  g_autoptr(JsonObject) responses = parse ("{\"a\":{\"action\":\"decline\"}}");
+  g_autoptr(JsonNode) retry = mc_mcp_new_input_retry (request, responses, "s-2");
+  g_autoptr(JsonNode) without_state = mc_mcp_new_input_retry (request, responses, NULL);
+  g_autoptr(JsonNode) bare_retry = mc_mcp_new_input_retry (bare, responses, "s-3");
+  g_autofree char *retry_text = node_to_string (retry);
+  g_autofree char *without_state_text = node_to_string (without_state);
+  g_autofree char *bare_text = node_to_string (bare_retry);
+  g_autofree char *request_text = to_string (request);
+
+  /* The latest round's answers only, and the server's state as it gave it. */
+  g_assert_cmpstr (retry_text, ==, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
+                                   "{\"name\":\"t\",\"inputResponses\":{\"a\":{\"action\":\"decline\"}},"
+                                   "\"requestState\":\"s-2\"}}");
+  g_assert_cmpstr (without_state_text, ==, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":"
+                                           "{\"name\":\"t\",\"inputResponses\":{\"a\":{\"action\":\"decline\"}}}}");
+  g_assert_cmpstr (bare_text, ==, "{\"jsonrpc\":\"2.0\",\"id\":\"r\",\"method\":\"tools/list\",\"params\":"
+                                  "{\"inputResponses\":{\"a\":{\"action\":\"decline\"}},\"requestState\":\"s-3\"}}");
+  /* The request itself is left as it was. */
+  g_assert_nonnull (strstr (request_text, "\"old\""));
+}
+
+static void
+test_redact_required (void)
+{
+  g_autoptr(JsonObject) error = parse ("{\"code\":-32042,\"message\":\"Needs you\",\"data\":{\"elicitations\":["
+                                       "{\"mode\":\"url\",\"elicitationId\":\"e-1\",\"url\":\"https://pay.example/x\","
+                                       "\"message\":\"Pay\"},7]}}");
+  g_autofree char *redacted = NULL;
+
+  mc_mcp_redact_url_elicitation_required (error);
+  redacted = to_string (error);
+  g_assert_cmpstr (redacted, ==, "{\"code\":-32042,\"message\":\"Needs you\",\"data\":{\"elicitations\":["
+                                 "{\"mode\":\"url\",\"elicitationId\":\"e-1\",\"message\":\"Pay\"},7]}}");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -377,6 +532,11 @@ main (int   argc,
   g_test_add_func ("/mcp-messages/elicitation-required-without-ids", test_elicitation_required_without_ids);
   g_test_add_func ("/mcp-messages/completion", test_completion);
   g_test_add_func ("/mcp-messages/responses", test_responses);
+  g_test_add_func ("/mcp-messages/request-capability", test_request_capability);
+  g_test_add_func ("/mcp-messages/input-requests", test_input_requests);
+  g_test_add_func ("/mcp-messages/input-requests-limit", test_input_requests_limit);
+  g_test_add_func ("/mcp-messages/input-retry", test_input_retry);
+  g_test_add_func ("/mcp-messages/redact-required", test_redact_required);
 
   return g_test_run ();
 }

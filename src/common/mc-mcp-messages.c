@@ -104,41 +104,14 @@ truncate_utf8 (const char *text,
   return g_strndup (text, end - text);
 }
 
-/**
- * mc_mcp_add_url_elicitation_capability:
- * @initialize_params: the `params` of the client's `initialize` request
- * @error: return location for an error
- *
- * Declares URL-mode elicitation in `capabilities.elicitation`, keeping
- * everything the client declared. `"elicitation": {}` means form mode
- * (MCP 2025-11-25), so it becomes `{"form": {}, "url": {}}`; a client
- * that declared no elicitation gets `{"url": {}}` alone, so that the
- * server sends it no form-mode requests it cannot answer.
- *
- * Returns: %FALSE, changing nothing, if `capabilities` or `elicitation`
- *   is there but not an object
- */
-gboolean
-mc_mcp_add_url_elicitation_capability (JsonObject  *initialize_params,
-                                       GError     **error)
+/* Declares URL-mode elicitation in @capabilities (a ClientCapabilities
+ * object), keeping everything the client declared. */
+static gboolean
+add_url_elicitation (JsonObject  *capabilities,
+                     GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
-  JsonObject *capabilities;
   JsonObject *elicitation;
-
-  g_return_val_if_fail (initialize_params != NULL, FALSE);
-
-  capabilities = get_object_member (initialize_params, "capabilities", &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return FALSE;
-    }
-  if (capabilities == NULL)
-    {
-      capabilities = json_object_new ();
-      json_object_set_object_member (initialize_params, "capabilities", capabilities);
-    }
 
   elicitation = get_object_member (capabilities, "elicitation", &local_error);
   if (local_error != NULL)
@@ -160,6 +133,84 @@ mc_mcp_add_url_elicitation_capability (JsonObject  *initialize_params,
     json_object_set_object_member (elicitation, "url", json_object_new ());
 
   return TRUE;
+}
+
+/**
+ * mc_mcp_add_url_elicitation_capability:
+ * @initialize_params: the `params` of the client's `initialize` request
+ * @error: return location for an error
+ *
+ * Declares URL-mode elicitation in `capabilities.elicitation`, keeping
+ * everything the client declared. `"elicitation": {}` means form mode
+ * (MCP 2025-11-25), so it becomes `{"form": {}, "url": {}}`; a client
+ * that declared no elicitation gets `{"url": {}}` alone, so that the
+ * server sends it no form-mode requests it cannot answer.
+ *
+ * Returns: %FALSE, changing nothing, if `capabilities` or `elicitation`
+ *   is there but not an object
+ */
+gboolean
+mc_mcp_add_url_elicitation_capability (JsonObject  *initialize_params,
+                                       GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *capabilities;
+
+  g_return_val_if_fail (initialize_params != NULL, FALSE);
+
+  capabilities = get_object_member (initialize_params, "capabilities", &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (capabilities != NULL)
+    return add_url_elicitation (capabilities, error);
+
+  capabilities = json_object_new ();
+  add_url_elicitation (capabilities, NULL);
+  json_object_set_object_member (initialize_params, "capabilities", capabilities);
+  return TRUE;
+}
+
+/**
+ * mc_mcp_add_request_url_elicitation_capability:
+ * @params: the `params` of one of the client's requests
+ * @error: return location for an error
+ *
+ * MCP 2026-07-28 sends the client's capabilities with every request, in
+ * `_meta["io.modelcontextprotocol/clientCapabilities"]`; where a request
+ * carries them, URL-mode elicitation is declared there as
+ * mc_mcp_add_url_elicitation_capability() does in `initialize`. A
+ * request without them is left alone: its capabilities are the
+ * session's.
+ *
+ * Returns: %TRUE if @params changed; %FALSE, changing nothing, if they
+ *   carry no capabilities (@error unset) or capabilities of the wrong
+ *   type (@error set)
+ */
+gboolean
+mc_mcp_add_request_url_elicitation_capability (JsonObject  *params,
+                                               GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  JsonObject *meta;
+  JsonObject *capabilities = NULL;
+
+  g_return_val_if_fail (params != NULL, FALSE);
+
+  meta = get_object_member (params, "_meta", &local_error);
+  if (meta != NULL)
+    capabilities = get_object_member (meta, MC_MCP_CLIENT_CAPABILITIES_META_KEY, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (capabilities == NULL)
+    return FALSE;
+
+  return add_url_elicitation (capabilities, error);
 }
 
 /**
@@ -396,6 +447,222 @@ mc_mcp_parse_url_elicitation_required (JsonObject  *error_object,
     }
 
   return g_steal_pointer (&elicitations);
+}
+
+/**
+ * mc_mcp_redact_url_elicitation_required:
+ * @error_object: the `error` of a `-32042` response
+ *
+ * Takes the `url` out of every entry of `data.elicitations`, so that the
+ * error can go to a client (and its model) that is not to see the links
+ * the user was asked to open; the rest stays as the server sent it.
+ */
+void
+mc_mcp_redact_url_elicitation_required (JsonObject *error_object)
+{
+  JsonObject *data;
+  JsonNode *list_node;
+  JsonArray *list;
+
+  g_return_if_fail (error_object != NULL);
+
+  data = get_object_member (error_object, "data", NULL);
+  list_node = data != NULL ? json_object_get_member (data, "elicitations") : NULL;
+  if (list_node == NULL || !JSON_NODE_HOLDS_ARRAY (list_node))
+    return;
+
+  list = json_node_get_array (list_node);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonNode *entry = json_array_get_element (list, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (entry))
+        json_object_remove_member (json_node_get_object (entry), "url");
+    }
+}
+
+/* MCP 2026-07-28 multi round-trip requests */
+
+void
+mc_url_input_request_free (McUrlInputRequest *self)
+{
+  if (self == NULL)
+    return;
+  g_free (self->key);
+  mc_url_elicitation_free (self->elicitation);
+  g_free (self->problem);
+  g_free (self);
+}
+
+/**
+ * mc_mcp_get_input_requests:
+ * @result: the `result` of a JSON-RPC response
+ *
+ * Returns: (transfer none) (nullable): the `inputRequests` of an
+ *   InputRequiredResult (`"resultType": "input_required"`), or %NULL if
+ *   @result is none or has no such map
+ */
+JsonObject *
+mc_mcp_get_input_requests (JsonObject *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+
+  if (g_strcmp0 (get_string_member (result, "resultType", NULL), "input_required") != 0)
+    return NULL;
+  return get_object_member (result, "inputRequests", NULL);
+}
+
+/**
+ * mc_mcp_get_request_state:
+ * @object: an InputRequiredResult, or the `params` of a request
+ *
+ * Returns: (transfer none) (nullable): its `requestState` if that is a
+ *   string
+ */
+const char *
+mc_mcp_get_request_state (JsonObject *object)
+{
+  g_return_val_if_fail (object != NULL, NULL);
+
+  return get_string_member (object, "requestState", NULL);
+}
+
+/**
+ * mc_mcp_get_input_responses:
+ * @params: the `params` of a request
+ *
+ * Returns: (transfer none) (nullable): its `inputResponses` if that is an
+ *   object: the client's answers to an InputRequiredResult
+ */
+JsonObject *
+mc_mcp_get_input_responses (JsonObject *params)
+{
+  g_return_val_if_fail (params != NULL, NULL);
+
+  return get_object_member (params, "inputResponses", NULL);
+}
+
+/* Whether @input_request is an `elicitation/create` in URL mode. */
+static gboolean
+is_url_elicitation_input (JsonNode *input_request)
+{
+  JsonObject *params;
+
+  if (!JSON_NODE_HOLDS_OBJECT (input_request) ||
+      g_strcmp0 (get_string_member (json_node_get_object (input_request), "method", NULL),
+                 "elicitation/create") != 0)
+    return FALSE;
+
+  params = get_object_member (json_node_get_object (input_request), "params", NULL);
+  return params != NULL && g_strcmp0 (get_string_member (params, "mode", NULL), "url") == 0;
+}
+
+/**
+ * mc_mcp_parse_url_input_requests:
+ * @result: the `result` of a JSON-RPC response
+ *
+ * Reads the URL-mode elicitations among the `inputRequests` of an
+ * InputRequiredResult (MCP 2026-07-28), in the server's order. An entry
+ * that cannot be shown (no URL, one too long, past the
+ * %MC_MCP_MAX_REQUIRED_ELICITATIONS th) is in the list all the same,
+ * without an elicitation and with the reason, since every key must get
+ * an answer when the request is sent again.
+ *
+ * Returns: (transfer full) (element-type McUrlInputRequest) (nullable):
+ *   the URL-mode input requests, or %NULL if there are none
+ */
+GPtrArray *
+mc_mcp_parse_url_input_requests (JsonObject *result)
+{
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(GList) keys = NULL;
+  JsonObject *input_requests;
+
+  g_return_val_if_fail (result != NULL, NULL);
+
+  input_requests = mc_mcp_get_input_requests (result);
+  if (input_requests == NULL)
+    return NULL;
+
+  requests = g_ptr_array_new_with_free_func ((GDestroyNotify)mc_url_input_request_free);
+  keys = json_object_get_members (input_requests);
+  for (GList *l = keys; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (input_requests, l->data);
+      McUrlInputRequest *request;
+      g_autoptr(GError) error = NULL;
+
+      if (!is_url_elicitation_input (node))
+        continue;
+
+      request = g_new0 (McUrlInputRequest, 1);
+      request->key = g_strdup (l->data);
+      if (requests->len >= MC_MCP_MAX_REQUIRED_ELICITATIONS)
+        request->problem = g_strdup_printf ("more than %d URL elicitations in one result",
+                                            MC_MCP_MAX_REQUIRED_ELICITATIONS);
+      else
+        request->elicitation = mc_mcp_parse_url_elicitation (json_object_get_object_member (json_node_get_object (node),
+                                                                                            "params"),
+                                                             FALSE, &error);
+      if (error != NULL)
+        request->problem = g_strdup (error->message);
+      g_ptr_array_add (requests, request);
+    }
+
+  return requests->len > 0 ? g_steal_pointer (&requests) : NULL;
+}
+
+/**
+ * mc_mcp_new_input_retry:
+ * @request: the request that was answered with an InputRequiredResult
+ * @input_responses: (transfer none): the answers, one per key of the
+ *   result's `inputRequests`
+ * @request_state: (nullable): the result's `requestState`, passed back
+ *   as the server gave it
+ *
+ * Returns: (transfer full): @request again, with the same id, its
+ *   `inputResponses` and `requestState` those of this round (MCP
+ *   2026-07-28: each retry answers the latest result only)
+ */
+JsonNode *
+mc_mcp_new_input_retry (JsonObject *request,
+                        JsonObject *input_responses,
+                        const char *request_state)
+{
+  JsonObject *retry = json_object_new ();
+  JsonObject *retry_params = json_object_new ();
+  JsonObject *params;
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(GList) members = NULL;
+
+  g_return_val_if_fail (request != NULL, NULL);
+  g_return_val_if_fail (input_responses != NULL, NULL);
+
+  /* json_node_copy() shares objects: the retry gets objects of its own
+   * where it differs, so that @request stays as it was. */
+  members = json_object_get_members (request);
+  for (GList *l = members; l != NULL; l = l->next)
+    if (!g_str_equal (l->data, "params"))
+      json_object_set_member (retry, l->data, json_node_copy (json_object_get_member (request, l->data)));
+
+  params = get_object_member (request, "params", NULL);
+  if (params != NULL)
+    {
+      g_autoptr(GList) params_members = json_object_get_members (params);
+
+      for (GList *l = params_members; l != NULL; l = l->next)
+        json_object_set_member (retry_params, l->data, json_node_copy (json_object_get_member (params, l->data)));
+    }
+  json_object_set_object_member (retry, "params", retry_params);
+
+  json_object_set_object_member (retry_params, "inputResponses", json_object_ref (input_responses));
+  if (request_state != NULL)
+    json_object_set_string_member (retry_params, "requestState", request_state);
+  else
+    json_object_remove_member (retry_params, "requestState");
+
+  json_node_take_object (node, retry);
+  return node;
 }
 
 /**

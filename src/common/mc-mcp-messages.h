@@ -19,8 +19,11 @@ G_BEGIN_DECLS
 #define MC_MCP_MAX_URL_BYTES            32768
 #define MC_MCP_MAX_MESSAGE_BYTES        16384
 #define MC_MCP_MAX_ELICITATION_ID_BYTES 256
-/* Elicitations one -32042 error may ask for. */
+/* Elicitations one -32042 error, or one InputRequiredResult, may ask
+ * for. */
 #define MC_MCP_MAX_REQUIRED_ELICITATIONS 8
+/* MCP 2026-07-28: where a request carries the client's capabilities. */
+#define MC_MCP_CLIENT_CAPABILITIES_META_KEY "io.modelcontextprotocol/clientCapabilities"
 
 /**
  * McUrlElicitation:
@@ -45,6 +48,27 @@ void              mc_url_elicitation_free                (McUrlElicitation *self
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McUrlElicitation, mc_url_elicitation_free)
 
 /**
+ * McUrlInputRequest:
+ * @key: its key in the InputRequiredResult's `inputRequests`
+ * @elicitation: (nullable): the elicitation, or %NULL when it cannot be
+ *   shown
+ * @problem: (nullable): why it cannot, when @elicitation is %NULL
+ *
+ * A URL-mode `elicitation/create` among the input requests of an MCP
+ * 2026-07-28 InputRequiredResult.
+ */
+typedef struct
+{
+  char             *key;
+  McUrlElicitation *elicitation;
+  char             *problem;
+} McUrlInputRequest;
+
+void              mc_url_input_request_free              (McUrlInputRequest *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (McUrlInputRequest, mc_url_input_request_free)
+
+/**
  * McMcpServerInfo:
  * @name: serverInfo.name, made fit to show (one line, no control or
  *   invisible characters, at most 256 bytes); never empty
@@ -66,6 +90,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (McMcpServerInfo, mc_mcp_server_info_free)
 
 gboolean          mc_mcp_add_url_elicitation_capability  (JsonObject       *initialize_params,
                                                           GError          **error);
+gboolean          mc_mcp_add_request_url_elicitation_capability (JsonObject *params,
+                                                                 GError    **error);
 McMcpServerInfo  *mc_mcp_parse_server_info               (JsonObject       *initialize_result,
                                                           const char       *fallback_name);
 
@@ -77,6 +103,15 @@ GPtrArray        *mc_mcp_parse_url_elicitation_required  (JsonObject       *erro
                                                           gboolean          require_ids,
                                                           GError          **error);
 const char       *mc_mcp_get_completed_elicitation_id    (JsonObject       *message);
+void              mc_mcp_redact_url_elicitation_required (JsonObject       *error_object);
+
+JsonObject       *mc_mcp_get_input_requests              (JsonObject       *result);
+GPtrArray        *mc_mcp_parse_url_input_requests        (JsonObject       *result);
+const char       *mc_mcp_get_request_state               (JsonObject       *object);
+JsonObject       *mc_mcp_get_input_responses             (JsonObject       *params);
+JsonNode         *mc_mcp_new_input_retry                 (JsonObject       *request,
+                                                          JsonObject       *input_responses,
+                                                          const char       *request_state);
 
 JsonNode         *mc_mcp_new_elicit_result               (JsonNode         *id,
                                                           const char       *action);

@@ -3,8 +3,8 @@
  */
 
 /* libFuzzer target for mc-mcp-messages.h: the input is one JSON-RPC
- * message as the bridge reads it from a server or a client (parsed with
- * the project's nesting check first). Every reader runs on the message
+ * message as the bridge reads it from a server or a client (parsed as the
+ * bridge parses it, mc_jsonrpc_message_parse()). Every reader runs on the message
  * itself and on its "params", "result" and "error" members.
  *
  * Besides crashes, sanitizer reports and criticals it checks:
@@ -16,7 +16,13 @@
  * - a -32042 error gives 1 to 8 elicitations, each with an id;
  * - server info has a non-empty name the broker accepts (at most 256
  *   bytes, no unsafe characters), a title and version likewise;
- * - the responses built from the message's id serialise and parse back.
+ * - the responses built from the message's id serialise and parse back;
+ * - MCP 2026-07-28: every URL-mode input request has a key and either an
+ *   elicitation (checked as above; at most 8) or the reason it has none;
+ *   a retry built from the object, if the bridge can write it, reads
+ *   back; the per-request capability
+ *   rewrite leaves the object alone or declares elicitation.url; a -32042
+ *   error has no url left in its elicitations once redacted.
  */
 
 #include "config.h"
@@ -25,6 +31,7 @@
 
 #include "fuzz-common.h"
 #include "mc-json.h"
+#include "mc-jsonrpc.h"
 #include "mc-mcp-messages.h"
 #include "mc-text.h"
 
@@ -71,6 +78,104 @@ check_shown_text (const char *text,
   check (g_utf8_validate (text, -1, NULL));
   check (!mc_text_has_unsafe_chars (text));
   check (strchr (text, '\n') == NULL && strchr (text, '\t') == NULL);
+}
+
+static void
+check_round_trip (JsonNode *response)
+{
+  g_autofree char *text = json_to_string (response, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) back = mc_json_parse_object (text, strlen (text), &error);
+
+  /* Ids nest no deeper than the message they came from, plus two. */
+  if (back == NULL)
+    check (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) && strstr (error->message, "nested"));
+}
+
+/* A deep copy (json_node_copy() shares the objects inside), or NULL
+ * when json-glib writes a number it cannot read back (1e999). */
+static JsonObject *
+copy_object (JsonObject *object)
+{
+  g_autofree char *text = serialise (object);
+
+  return mc_json_parse_object (text, strlen (text), NULL);
+}
+
+static void
+run_round_trip_readers (JsonObject *object)
+{
+  g_autoptr(GPtrArray) inputs = mc_mcp_parse_url_input_requests (object);
+  g_autoptr(JsonObject) responses = json_object_new ();
+  g_autoptr(JsonNode) retry = NULL;
+  g_autoptr(McJsonrpcMessage) retry_message = NULL;
+  g_autoptr(JsonObject) redacted = copy_object (object);
+  g_autoptr(JsonObject) params = copy_object (object);
+  g_autofree char *params_before = NULL;
+  g_autoptr(GError) error = NULL;
+  guint shown = 0;
+  JsonObject *data;
+
+  for (guint i = 0; inputs != NULL && i < inputs->len; i++)
+    {
+      McUrlInputRequest *input = g_ptr_array_index (inputs, i);
+
+      check (input->key != NULL);
+      check ((input->elicitation == NULL) != (input->problem == NULL));
+      if (input->elicitation != NULL)
+        {
+          check_elicitation (input->elicitation, FALSE);
+          shown++;
+        }
+    }
+  check (shown <= MC_MCP_MAX_REQUIRED_ELICITATIONS);
+  check (inputs == NULL || mc_mcp_get_input_requests (object) != NULL);
+  (void) mc_mcp_get_input_responses (object);
+
+  /* The bridge sends a retry only if it is a message it can write. */
+  retry = mc_mcp_new_input_retry (object, responses, mc_mcp_get_request_state (object));
+  retry_message = mc_jsonrpc_message_new (retry, NULL);
+  if (retry_message != NULL)
+    {
+      GBytes *bytes = mc_jsonrpc_message_get_bytes (retry_message);
+      g_autoptr(McJsonrpcMessage) back = mc_jsonrpc_message_parse (g_bytes_get_data (bytes, NULL),
+                                                                   g_bytes_get_size (bytes), NULL, NULL);
+
+      check (back != NULL);
+    }
+
+  if (redacted == NULL || params == NULL)
+    return;
+
+  params_before = serialise (params);
+  mc_mcp_redact_url_elicitation_required (redacted);
+  if (json_object_has_member (redacted, "data") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (redacted, "data")))
+    {
+      JsonNode *list = json_object_get_member (json_object_get_object_member (redacted, "data"), "elicitations");
+
+      for (guint i = 0; list != NULL && JSON_NODE_HOLDS_ARRAY (list) && i < json_array_get_length (json_node_get_array (list)); i++)
+        {
+          JsonNode *entry = json_array_get_element (json_node_get_array (list), i);
+
+          check (!JSON_NODE_HOLDS_OBJECT (entry) || !json_object_has_member (json_node_get_object (entry), "url"));
+        }
+    }
+
+  if (mc_mcp_add_request_url_elicitation_capability (params, &error))
+    {
+      JsonObject *meta = json_object_get_object_member (params, "_meta");
+      JsonObject *capabilities = json_object_get_object_member (meta, MC_MCP_CLIENT_CAPABILITIES_META_KEY);
+
+      check (error == NULL);
+      data = json_object_get_object_member (capabilities, "elicitation");
+      check (json_object_has_member (data, "url"));
+    }
+  else
+    {
+      g_autofree char *params_after = serialise (params);
+
+      check (g_str_equal (params_before, params_after));
+    }
 }
 
 static void
@@ -123,6 +228,8 @@ run_readers (JsonObject *object)
   completed = mc_mcp_get_completed_elicitation_id (object);
   check (completed == NULL || (*completed != '\0' && strlen (completed) <= MC_MCP_MAX_ELICITATION_ID_BYTES));
 
+  run_round_trip_readers (object);
+
   /* The rewrite comes last: it changes the object. */
   if (json_object_has_member (object, "capabilities") &&
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "capabilities")))
@@ -150,30 +257,19 @@ run_readers (JsonObject *object)
   check (!was_empty || json_object_has_member (elicitation_capability, "form"));
 }
 
-static void
-check_round_trip (JsonNode *response)
-{
-  g_autofree char *text = json_to_string (response, FALSE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) back = mc_json_parse_object (text, strlen (text), &error);
-
-  /* Ids nest no deeper than the message they came from, plus two. */
-  if (back == NULL)
-    check (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA) && strstr (error->message, "nested"));
-}
-
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
-  g_autoptr(JsonObject) message = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(McJsonrpcMessage) parsed = NULL;
   const char *members[] = { "params", "result", "error" };
+  JsonObject *message;
   JsonNode *id;
 
-  message = mc_json_parse_object ((const char *)data, size, &error);
-  if (message == NULL)
+  parsed = mc_jsonrpc_message_parse ((const char *)data, size, NULL, NULL);
+  if (parsed == NULL)
     return 0;
+  message = mc_jsonrpc_message_get_object (parsed);
 
   id = json_object_get_member (message, "id");
   if (id != NULL)
