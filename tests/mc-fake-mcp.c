@@ -83,6 +83,7 @@ request_free (McFakeRequest *request)
 {
   g_free (request->method);
   g_free (request->path);
+  g_free (request->proxied_origin);
   g_clear_pointer (&request->headers, g_hash_table_unref);
   g_free (request->body);
   g_free (request->rpc_method);
@@ -823,6 +824,7 @@ handle (Connection    *conn,
 
   record->method = g_strdup (request->method);
   record->path = g_strdup (request->path);
+  record->proxied_origin = g_strdup (request->proxied_origin);
   record->headers = g_hash_table_ref (request->headers);
   record->body = g_strdup (request->body);
   record->rpc_method = g_strdup (request->rpc_method);
@@ -901,7 +903,17 @@ on_header_line (GObject      *source_object,
         g_error ("The fake MCP server got a bad request line: %s", line);
       conn->request = g_new0 (McFakeRequest, 1);
       conn->request->method = g_strdup (parts[0]);
-      conn->request->path = g_strdup (parts[1]);
+      if (g_str_has_prefix (parts[1], "http://"))
+        {
+          const char *path = strchr (parts[1] + strlen ("http://"), '/');
+
+          if (path == NULL)
+            g_error ("The fake MCP server got a bad request line: %s", line);
+          conn->request->proxied_origin = g_strndup (parts[1], path - parts[1]);
+          conn->request->path = g_strdup (path);
+        }
+      else
+        conn->request->path = g_strdup (parts[1]);
       conn->request->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
       conn->request->time = g_get_monotonic_time ();
       conn->content_length = 0;

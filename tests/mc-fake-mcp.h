@@ -38,6 +38,9 @@ typedef struct
  * McFakeRequest:
  * @method: the HTTP method
  * @path: the path and query
+ * @proxied_origin: (nullable): "http://host:port" when the request line
+ *   held the absolute URL, as a client sends it to an HTTP proxy (the
+ *   server then serves as the proxy and the server at once)
  * @headers: (element-type utf8 utf8): the headers, names in lower case
  * @body: the body, NUL-terminated
  * @rpc_method: (nullable): the JSON-RPC method of the body
@@ -49,6 +52,7 @@ typedef struct
 {
   char       *method;
   char       *path;
+  char       *proxied_origin;
   GHashTable *headers;
   char       *body;
   char       *rpc_method;

@@ -523,6 +523,58 @@ test_bridge_http_refused (void)
   assert_contains (errors, "--allow-http");
 }
 
+/* Proxies {{{1 */
+
+/* http_proxy is honoured: the fake server serves as the proxy too, so a
+ * host that does not exist is reached through it. */
+static void
+test_bridge_proxy (void)
+{
+  g_autoptr(McTestEnv) env = new_env ();
+  g_autoptr(McFakeMcp) server = mc_fake_mcp_new (NULL);
+  g_autoptr(McTestBridge) bridge = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (mc_fake_mcp_get_url (server), G_URI_FLAGS_NONE, NULL);
+  g_autofree char *proxy = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uri));
+  GPtrArray *requests = NULL;
+
+  mc_test_env_setenv (env, "http_proxy", proxy);
+  mc_test_env_setenv (env, "no_proxy", "localhost,127.0.0.1");
+  bridge = mc_test_bridge_start (env, "http://mcp.invalid:8931/mcp", "--allow-http", NULL);
+  mc_test_bridge_initialize (bridge, CLIENT_VERSION);
+  mc_test_bridge_call_tool (bridge, "1", "echo", "{\"text\":\"through the proxy\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==,
+                   "through the proxy");
+  finish (bridge, 0);
+
+  requests = mc_fake_mcp_get_requests (server);
+  g_assert_cmpuint (requests->len, >=, 3);
+  for (guint i = 0; i < requests->len; i++)
+    g_assert_cmpstr (((McFakeRequest *) requests->pdata[i])->proxied_origin, ==, "http://mcp.invalid:8931");
+}
+
+/* no_proxy is honoured: the proxy named does not exist, the server is
+ * reached directly. */
+static void
+test_bridge_no_proxy (void)
+{
+  g_autoptr(McTestEnv) env = new_env ();
+  g_autoptr(McFakeMcp) server = mc_fake_mcp_new (NULL);
+  g_autoptr(McTestBridge) bridge = NULL;
+  GPtrArray *requests = NULL;
+
+  mc_test_env_setenv (env, "http_proxy", "http://proxy.invalid:3128");
+  mc_test_env_setenv (env, "no_proxy", "localhost,127.0.0.1");
+  bridge = mc_test_bridge_start (env, mc_fake_mcp_get_url (server), NULL);
+  mc_test_bridge_initialize (bridge, CLIENT_VERSION);
+  mc_test_bridge_call_tool (bridge, "1", "echo", "{\"text\":\"direct\"}");
+  g_assert_cmpstr (mc_test_bridge_result_text (mc_test_bridge_wait_response (bridge, "1")), ==, "direct");
+  finish (bridge, 0);
+
+  requests = mc_fake_mcp_get_requests (server);
+  for (guint i = 0; i < requests->len; i++)
+    g_assert_null (((McFakeRequest *) requests->pdata[i])->proxied_origin);
+}
+
 /* Bad input from the client {{{1 */
 
 static void
@@ -805,6 +857,8 @@ main (int   argc,
   g_test_add_func ("/bridge/not-found", test_bridge_not_found);
   g_test_add_func ("/bridge/unreachable", test_bridge_unreachable);
   g_test_add_func ("/bridge/http-refused", test_bridge_http_refused);
+  g_test_add_func ("/bridge/proxy", test_bridge_proxy);
+  g_test_add_func ("/bridge/no-proxy", test_bridge_no_proxy);
   g_test_add_func ("/bridge/malformed-input", test_bridge_malformed_input);
   g_test_add_func ("/bridge/oversized-line", test_bridge_oversized_line);
   g_test_add_func ("/bridge/backpressure", test_bridge_backpressure);

@@ -13,6 +13,7 @@
 #include "mc-bridge.h"
 #include "mc-bridge-elicitation.h"
 #include "mc-bridge-options.h"
+#include "mc-bridge-proxy.h"
 #include "mc-broker-auth.h"
 #include "mc-broker-client.h"
 
@@ -96,6 +97,7 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(McBridgeOptions) options = NULL;
+  g_autoptr(GProxyResolver) proxy_resolver = NULL;
   g_autoptr(McBridge) bridge = NULL;
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GError) bus_error = NULL;
@@ -142,7 +144,8 @@ main (int   argc,
 
   loop = g_main_loop_new (NULL, FALSE);
   run.loop = loop;
-  bridge = mc_bridge_new (options, STDIN_FILENO, STDOUT_FILENO);
+  proxy_resolver = mc_bridge_proxy_resolver_new ((const char * const *) envp);
+  bridge = mc_bridge_new (options, proxy_resolver, STDIN_FILENO, STDOUT_FILENO);
 
   /* Sign-ins and URL elicitations go to the broker. Without a session bus
    * the bridge still serves servers that need neither, and says why it

@@ -19,8 +19,8 @@
  * The session has no I/O timeout: an event stream may be quiet for hours.
  * TLS is verified (libsoup's default: the system's CA store); redirects
  * are not followed (libsoup would turn a redirected POST into a GET that
- * loses the message), but reported with where they lead; proxies are the
- * system's (GIO's default proxy resolver).  Transport failures and
+ * loses the message), but reported with where they lead; proxies are
+ * those mc_bridge_proxy_resolver_new() chose.  Transport failures and
  * unusable statuses become errors whose message tells the user what
  * happened and what to try. */
 
@@ -82,26 +82,33 @@ mc_bridge_http_init (McBridgeHttp *self)
  * mc_bridge_http_new:
  * @header_names: (element-type utf8): names of headers for every request
  * @header_values: (element-type utf8): their values
+ * @proxy_resolver: (nullable): the proxies to use
+ *   (mc_bridge_proxy_resolver_new()), or %NULL for none
  *
  * Returns: (transfer full): the HTTP client
  */
 McBridgeHttp *
-mc_bridge_http_new (GPtrArray *header_names,
-                    GPtrArray *header_values)
+mc_bridge_http_new (GPtrArray      *header_names,
+                    GPtrArray      *header_values,
+                    GProxyResolver *proxy_resolver)
 {
   g_autofree char *user_agent = g_strdup_printf ("mcp-consent-bridge/%s", PACKAGE_VERSION);
   McBridgeHttp *self;
 
   g_return_val_if_fail (header_names != NULL, NULL);
   g_return_val_if_fail (header_values != NULL && header_values->len == header_names->len, NULL);
+  g_return_val_if_fail (proxy_resolver == NULL || G_IS_PROXY_RESOLVER (proxy_resolver), NULL);
 
   self = g_object_new (MC_TYPE_BRIDGE_HTTP, NULL);
   self->header_names = g_ptr_array_ref (header_names);
   self->header_values = g_ptr_array_ref (header_values);
+  /* A NULL proxy-resolver, set explicitly, is libsoup's "no proxy": its
+   * connections then look for none, and GIO loads no proxy module. */
   self->session = soup_session_new_with_options ("user-agent", user_agent,
                                                  "timeout", 0,
                                                  "max-conns", MC_BRIDGE_HTTP_MAX_CONNECTIONS,
                                                  "max-conns-per-host", MC_BRIDGE_HTTP_MAX_CONNECTIONS,
+                                                 "proxy-resolver", proxy_resolver,
                                                  NULL);
   return self;
 }

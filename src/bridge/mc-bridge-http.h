@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (McBridgeHttp, mc_bridge_http, MC, BRIDGE_HTTP, GObject)
 
 McBridgeHttp  *mc_bridge_http_new                (GPtrArray            *header_names,
-                                                  GPtrArray            *header_values);
+                                                  GPtrArray            *header_values,
+                                                  GProxyResolver       *proxy_resolver);
 void           mc_bridge_http_set_auth           (McBridgeHttp         *self,
                                                   McBridgeAuth         *auth);
 McBridgeAuth  *mc_bridge_http_get_auth           (McBridgeHttp         *self);

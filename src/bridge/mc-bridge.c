@@ -797,6 +797,8 @@ mc_bridge_init (McBridge *self)
 /**
  * mc_bridge_new:
  * @options: the command line
+ * @proxy_resolver: (nullable): the proxies to use
+ *   (mc_bridge_proxy_resolver_new()), or %NULL for none
  * @in_fd: the client's messages (0)
  * @out_fd: where messages to the client go (1)
  *
@@ -804,6 +806,7 @@ mc_bridge_init (McBridge *self)
  */
 McBridge *
 mc_bridge_new (const McBridgeOptions *options,
+               GProxyResolver        *proxy_resolver,
                int                    in_fd,
                int                    out_fd)
 {
@@ -815,7 +818,7 @@ mc_bridge_new (const McBridgeOptions *options,
   self->url = g_strdup (options->url);
   self->max_message = options->max_message;
   self->strategy = options->transport;
-  self->http = mc_bridge_http_new (options->header_names, options->header_values);
+  self->http = mc_bridge_http_new (options->header_names, options->header_values, proxy_resolver);
   self->stdio = mc_stdio_channel_new (in_fd, out_fd, options->max_message);
   return self;
 }

@@ -26,6 +26,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (McBridge, mc_bridge, MC, BRIDGE, GObject)
 
 McBridge   *mc_bridge_new                  (const McBridgeOptions  *options,
+                                            GProxyResolver         *proxy_resolver,
                                             int                     in_fd,
                                             int                     out_fd);
 void        mc_bridge_set_auth             (McBridge               *self,
