@@ -9,7 +9,8 @@
  *   MCP_CONSENT_TEST_SCRIPT  answers, one per line, the first line consumed
  *                            per prompt: open, decline, dismiss,
  *                            open-always, open-scopes SCOPE..., hang (no
- *                            answer), crash (abort)
+ *                            answer), crash (abort), hold (answer with
+ *                            the next line once the test writes one)
  *   MCP_CONSENT_TEST_RECORD  one JSON line appended per event: the prompt
  *                            as the real dialog would show it, and the
  *                            notices and dismissals that follow
@@ -155,13 +156,17 @@ create_results (const char * const *words,
   return g_variant_ref_sink (g_variant_dict_end (&results));
 }
 
-static gboolean
-handle_show_prompt (McDbusPrompter1       *skeleton,
-                    GDBusMethodInvocation *invocation,
-                    const char            *prompt_id,
-                    GVariant              *details)
+/* Answers @prompt_id with a script line: records it as @event (with
+ * @details, for a prompt), completes @invocation if there is one, and
+ * sends the answer after the reply, as a person would. */
+static void
+answer_prompt (McDbusPrompter1       *skeleton,
+               GDBusMethodInvocation *invocation,
+               const char            *event,
+               const char            *prompt_id,
+               GVariant              *details,
+               const char            *line)
 {
-  g_autofree char *line = next_answer ();
   g_auto(GStrv) words = g_strsplit_set (line, " \t", -1);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) parts = NULL;
@@ -183,23 +188,120 @@ handle_show_prompt (McDbusPrompter1       *skeleton,
   if (!g_str_equal (answer, "hang") && !g_str_equal (answer, "crash"))
     results = create_results ((const char * const *) parts, details);
 
-  record ("prompt", prompt_id, details, answer, results, NULL);
-  mc_dbus_prompter1_complete_show_prompt (skeleton, invocation);
+  record (event, prompt_id, invocation != NULL ? details : NULL, answer, results, NULL);
+  if (invocation != NULL)
+    mc_dbus_prompter1_complete_show_prompt (skeleton, invocation);
 
   if (g_str_equal (answer, "crash"))
     abort ();
 
   if (g_str_equal (answer, "hang"))
-    return G_DBUS_METHOD_INVOCATION_HANDLED;
+    return;
 
-  /* Answer after the reply, as a person would. */
   pending = g_new0 (Answer, 1);
   pending->skeleton = g_object_ref (skeleton);
   pending->prompt_id = g_strdup (prompt_id);
   pending->answer = g_steal_pointer (&answer);
   pending->results = g_steal_pointer (&results);
   g_idle_add (send_answer, pending);
+}
 
+/* The prompt a "hold" line keeps on screen: the test decides when the
+ * user answers by writing the script again, so it can act while the
+ * prompt shows (send CompleteElicitation, say) without racing the answer. */
+typedef struct
+{
+  McDbusPrompter1 *skeleton;
+  char            *prompt_id;
+  GVariant        *details;
+  GFileMonitor    *monitor;
+} Held;
+
+static Held *held;
+
+static void
+held_free (Held *h)
+{
+  g_signal_handlers_disconnect_by_data (h->monitor, h);
+  g_file_monitor_cancel (h->monitor);
+  g_object_unref (h->monitor);
+  g_object_unref (h->skeleton);
+  g_free (h->prompt_id);
+  g_variant_unref (h->details);
+  g_free (h);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Held, held_free)
+
+static void
+release_if_answered (void)
+{
+  g_autoptr(Held) h = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *line = NULL;
+
+  if (held == NULL ||
+      !g_file_get_contents (g_getenv ("MCP_CONSENT_TEST_SCRIPT"), &contents, NULL, NULL) ||
+      contents[0] == '\0')
+    return;
+
+  h = g_steal_pointer (&held);
+  line = next_answer ();
+  answer_prompt (h->skeleton, NULL, "answered", h->prompt_id, h->details, line);
+}
+
+static void
+on_script_changed (GFileMonitor      *monitor,
+                   GFile             *file,
+                   GFile             *other_file,
+                   GFileMonitorEvent  event_type,
+                   gpointer           user_data)
+{
+  release_if_answered ();
+}
+
+static void
+hold_prompt (McDbusPrompter1 *skeleton,
+             const char      *prompt_id,
+             GVariant        *details)
+{
+  g_autoptr(GFile) script = g_file_new_for_path (g_getenv ("MCP_CONSENT_TEST_SCRIPT"));
+  g_autoptr(GError) error = NULL;
+  Held *h = g_new0 (Held, 1);
+
+  /* One prompt is on screen at a time: a new one ends the hold. */
+  g_clear_pointer (&held, held_free);
+
+  h->skeleton = g_object_ref (skeleton);
+  h->prompt_id = g_strdup (prompt_id);
+  h->details = g_variant_ref (details);
+  h->monitor = g_file_monitor_file (script, G_FILE_MONITOR_NONE, NULL, &error);
+  if (h->monitor == NULL)
+    g_error ("scripted-prompter: cannot watch the script: %s", error->message);
+  g_signal_connect (h->monitor, "changed", G_CALLBACK (on_script_changed), h);
+  held = h;
+
+  /* The test may have written its answer already. */
+  release_if_answered ();
+}
+
+static gboolean
+handle_show_prompt (McDbusPrompter1       *skeleton,
+                    GDBusMethodInvocation *invocation,
+                    const char            *prompt_id,
+                    GVariant              *details)
+{
+  g_autofree char *line = next_answer ();
+
+  if (g_str_equal (line, "hold"))
+    {
+      record ("prompt", prompt_id, details, "hold", NULL, NULL);
+      mc_dbus_prompter1_complete_show_prompt (skeleton, invocation);
+      hold_prompt (skeleton, prompt_id, details);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  answer_prompt (skeleton, invocation, "prompt", prompt_id, details, line);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -231,6 +333,9 @@ handle_dismiss (McDbusPrompter1       *skeleton,
                 const char            *prompt_id)
 {
   record ("dismissed", prompt_id, NULL, NULL, NULL, NULL);
+  /* A dismissed prompt cannot be answered any more. */
+  if (held != NULL && g_str_equal (held->prompt_id, prompt_id))
+    g_clear_pointer (&held, held_free);
   mc_dbus_prompter1_complete_dismiss (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

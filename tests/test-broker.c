@@ -393,18 +393,33 @@ test_response_is_unicast (void)
   g_assert_false (g_hash_table_contains (observer->responses, handle));
 }
 
+/* Sends CompleteElicitation; returns its "matched". */
+static gboolean
+complete (McTestClient *client,
+          const char   *server_name,
+          const char   *elicitation_id)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean matched = FALSE;
+
+  reply = call (client, "CompleteElicitation",
+                g_variant_new ("(@a{sv}s)", server_dict (server_name, NULL), elicitation_id), &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &matched);
+  return matched;
+}
+
 static void
 test_completion (void)
 {
   g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
   g_autoptr(McTestClient) client = NULL;
   g_autoptr(McTestClient) other_process = NULL;
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) prompt = NULL;
   g_autoptr(JsonObject) dismissed = NULL;
   g_autofree char *handle = NULL;
-  gboolean matched = TRUE;
 
   mc_test_env_set_script (env, "open\n");
   mc_test_env_start_daemon (env);
@@ -419,34 +434,252 @@ test_completion (void)
   expect_record (env, 1, "opened");
 
   /* Unknown ids and other servers are ignored, as MCP requires. */
-  reply = call (client, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Example", NULL), "nope"), &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(b)", &matched);
-  g_assert_false (matched);
-  g_clear_pointer (&reply, g_variant_unref);
-
-  reply = call (client, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Other", NULL), "550e8400-e29b"), &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(b)", &matched);
-  g_assert_false (matched);
-  g_clear_pointer (&reply, g_variant_unref);
+  g_assert_false (complete (client, "Example", "nope"));
+  g_assert_false (complete (client, "Other", "550e8400-e29b"));
 
   /* The same program identity may complete it from another connection. */
-  reply = call (other_process, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Example", NULL), "550e8400-e29b"), &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(b)", &matched);
-  g_assert_true (matched);
-  g_clear_pointer (&reply, g_variant_unref);
+  g_assert_true (complete (other_process, "Example", "550e8400-e29b"));
 
   dismissed = mc_test_env_wait_record (env, 2);
   g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
   g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (prompt, "id"));
 
   /* Already completed: ignored. */
-  reply = call (client, "CompleteElicitation", g_variant_new ("(@a{sv}s)", server_dict ("Example", NULL), "550e8400-e29b"), &error);
+  g_assert_false (complete (client, "Example", "550e8400-e29b"));
+}
+
+/* An elicitation whose timeout is far beyond the test's deadline: a wait
+ * that ends by itself cannot pass for one that a completion ended. */
+static char *
+elicit_with_id (McTestClient *client,
+                const char   *url,
+                const char   *elicitation_id)
+{
+  g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GError) error = NULL;
+  char *handle = NULL;
+
+  g_variant_builder_add (&options, "{sv}", "elicitation_id", g_variant_new_string (elicitation_id));
+  g_variant_builder_add (&options, "{sv}", "timeout", g_variant_new_uint32 (3600));
+  handle = elicit_full (client, server_dict ("Example", NULL), url, "",
+                        g_variant_builder_end (&options), &error);
   g_assert_no_error (error);
-  g_variant_get (reply, "(b)", &matched);
-  g_assert_false (matched);
+  return handle;
+}
+
+static void
+test_completion_while_showing (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(McTestClient) client = NULL;
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(JsonObject) answered = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *browser = NULL;
+
+  /* The dialog stays up, unanswered, until the test answers for the user. */
+  mc_test_env_set_script (env, "hold\n");
+  mc_test_env_start_daemon (env);
+  client = mc_test_client_new (env);
+
+  handle = elicit_with_id (client, "https://example.com/connect", "early-1");
+  prompt = mc_test_env_wait_record (env, 0);
+  g_assert_cmpstr (record_string (prompt, "answer"), ==, "hold");
+
+  /* The server is done before the user clicked: the completion is taken,
+   * once; the dialog still asks. */
+  g_assert_true (complete (client, "Example", "early-1"));
+  g_assert_false (complete (client, "Example", "early-1"));
+
+  mc_test_env_set_script (env, "open\n");
+  g_assert_cmpuint (wait_response (client, handle, &action, NULL), ==, 0);
+  g_assert_cmpstr (action, ==, "accept");
+  browser = mc_test_env_wait_browser (env);
+  g_assert_cmpstr (browser, ==, "https://example.com/connect\n");
+
+  /* No "finish in your browser" notice: the dialog goes away at once. */
+  answered = mc_test_env_wait_record (env, 1);
+  g_assert_cmpstr (record_string (answered, "event"), ==, "answered");
+  g_assert_cmpstr (record_string (answered, "answer"), ==, "open");
+  dismissed = mc_test_env_wait_record (env, 2);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+  g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (prompt, "id"));
+  g_assert_cmpuint (mc_test_env_count_events (env, "opened", NULL), ==, 0);
+  g_assert_false (complete (client, "Example", "early-1"));
+}
+
+static void
+test_completion_then_decline (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(McTestClient) client = NULL;
+  g_autoptr(JsonObject) second = NULL;
+  g_autoptr(JsonObject) opened = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autofree char *declined = NULL;
+  g_autofree char *again = NULL;
+  g_autofree char *action = NULL;
+  g_autofree char *browser = NULL;
+
+  mc_test_env_set_script (env, "hold\n");
+  mc_test_env_start_daemon (env);
+  client = mc_test_client_new (env);
+
+  declined = elicit_with_id (client, "https://example.com/first", "early-2");
+  expect_record (env, 0, "prompt");
+  g_assert_true (complete (client, "Example", "early-2"));
+
+  /* The completion does not answer for the user: a decline is a decline,
+   * and nothing is opened. */
+  mc_test_env_set_script (env, "decline\nopen\n");
+  g_assert_cmpuint (wait_response (client, declined, &action, NULL), ==, 1);
+  g_assert_cmpstr (action, ==, "decline");
+  expect_record (env, 1, "answered");
+
+  /* It went with its prompt: the next elicitation with the same id waits
+   * for a completion of its own. */
+  again = elicit_with_id (client, "https://example.com/second", "early-2");
+  g_assert_cmpuint (wait_response (client, again, NULL, NULL), ==, 0);
+  second = mc_test_env_wait_record (env, 2);
+  g_assert_cmpstr (record_string (second, "event"), ==, "prompt");
+  opened = mc_test_env_wait_record (env, 3);
+  g_assert_cmpstr (record_string (opened, "event"), ==, "opened");
+  g_assert_cmpstr (record_string (opened, "id"), ==, record_string (second, "id"));
+  browser = mc_test_env_wait_browser (env);
+  g_assert_cmpstr (browser, ==, "https://example.com/second\n");
+
+  g_assert_true (complete (client, "Example", "early-2"));
+  dismissed = mc_test_env_wait_record (env, 4);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+  g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (second, "id"));
+}
+
+/* The desktop's OpenURI portal, as GIO calls it when GTK_USE_PORTAL=1 and
+ * no browser is registered: its reply is what ends the launch, so holding
+ * it holds the prompt in OPENING for as long as the test needs. */
+typedef struct
+{
+  GDBusConnection       *connection;
+  guint                  registration;
+  GDBusMethodInvocation *invocation;
+  char                  *uri;
+} FakePortal;
+
+static const char fake_portal_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.portal.OpenURI'>"
+  "    <method name='OpenURI'>"
+  "      <arg type='s' name='parent_window' direction='in'/>"
+  "      <arg type='s' name='uri' direction='in'/>"
+  "      <arg type='a{sv}' name='options' direction='in'/>"
+  "      <arg type='o' name='handle' direction='out'/>"
+  "    </method>"
+  "  </interface>"
+  "</node>";
+
+static void
+fake_portal_method_call (GDBusConnection       *connection,
+                         const char            *sender,
+                         const char            *object_path,
+                         const char            *interface_name,
+                         const char            *method_name,
+                         GVariant              *parameters,
+                         GDBusMethodInvocation *invocation,
+                         gpointer               user_data)
+{
+  FakePortal *portal = user_data;
+
+  g_assert_null (portal->invocation);
+  g_variant_get (parameters, "(&ss@a{sv})", NULL, &portal->uri, NULL);
+  portal->invocation = invocation;
+}
+
+static const GDBusInterfaceVTable fake_portal_vtable = { fake_portal_method_call, NULL, NULL, { 0 } };
+
+static void
+fake_portal_start (FakePortal *portal,
+                   McTestEnv  *env)
+{
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (fake_portal_xml, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  guint32 result = 0;
+
+  portal->connection = mc_test_env_connect (env);
+  portal->registration = g_dbus_connection_register_object (portal->connection, "/org/freedesktop/portal/desktop",
+                                                            info->interfaces[0], &fake_portal_vtable,
+                                                            portal, NULL, &error);
+  g_assert_no_error (error);
+
+  reply = g_dbus_connection_call_sync (portal->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.freedesktop.portal.Desktop", 4),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &result);
+  g_assert_cmpuint (result, ==, 1);
+}
+
+static void
+fake_portal_stop (FakePortal *portal)
+{
+  if (portal->invocation != NULL)
+    g_dbus_method_invocation_return_error_literal (g_steal_pointer (&portal->invocation),
+                                                   G_DBUS_ERROR, G_DBUS_ERROR_FAILED, "The test ended");
+  g_dbus_connection_unregister_object (portal->connection, portal->registration);
+  g_dbus_connection_close_sync (portal->connection, NULL, NULL);
+  g_clear_object (&portal->connection);
+  g_clear_pointer (&portal->uri, g_free);
+}
+
+static gboolean
+fake_portal_called (gpointer user_data)
+{
+  FakePortal *portal = user_data;
+
+  return portal->invocation != NULL;
+}
+
+static void
+test_completion_while_opening (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NO_BROWSER);
+  g_autoptr(McTestClient) client = NULL;
+  g_autoptr(JsonObject) prompt = NULL;
+  g_autoptr(JsonObject) dismissed = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *action = NULL;
+  FakePortal portal = { NULL, };
+
+  fake_portal_start (&portal, env);
+  mc_test_env_setenv (env, "GTK_USE_PORTAL", "1");
+  mc_test_env_set_script (env, "open\n");
+  mc_test_env_start_daemon (env);
+  client = mc_test_client_new (env);
+
+  /* The user chose Open; the browser is being started. */
+  handle = elicit_with_id (client, "https://example.com/connect", "early-3");
+  prompt = mc_test_env_wait_record (env, 0);
+  mc_test_wait_until (fake_portal_called, &portal, "the browser to be asked to open the URL");
+  g_assert_cmpstr (portal.uri, ==, "https://example.com/connect");
+  g_assert_false (mc_test_client_has_response (client, handle));
+
+  g_assert_true (complete (client, "Example", "early-3"));
+
+  /* The browser is started: the user chose Open, so the caller gets
+   * accept; the wait ends at once. */
+  g_dbus_method_invocation_return_value (g_steal_pointer (&portal.invocation),
+                                         g_variant_new ("(o)", "/org/freedesktop/portal/desktop/request/1_1/t"));
+  g_assert_cmpuint (wait_response (client, handle, &action, NULL), ==, 0);
+  g_assert_cmpstr (action, ==, "accept");
+  dismissed = mc_test_env_wait_record (env, 1);
+  g_assert_cmpstr (record_string (dismissed, "event"), ==, "dismissed");
+  g_assert_cmpstr (record_string (dismissed, "id"), ==, record_string (prompt, "id"));
+  g_assert_cmpuint (mc_test_env_count_events (env, "opened", NULL), ==, 0);
+
+  fake_portal_stop (&portal);
 }
 
 static void
@@ -824,6 +1057,9 @@ main (int   argc,
   g_test_add_func ("/broker/close-only-by-owner", test_close_only_by_owner);
   g_test_add_func ("/broker/response-is-unicast", test_response_is_unicast);
   g_test_add_func ("/broker/completion", test_completion);
+  g_test_add_func ("/broker/completion-while-showing", test_completion_while_showing);
+  g_test_add_func ("/broker/completion-then-decline", test_completion_then_decline);
+  g_test_add_func ("/broker/completion-while-opening", test_completion_while_opening);
   g_test_add_func ("/broker/caller-vanishes", test_caller_vanishes_mid_prompt);
   g_test_add_func ("/broker/prompter-crash", test_prompter_crash_cancels_and_recovers);
   g_test_add_func ("/broker/missing-prompter", test_missing_prompter_cancels);

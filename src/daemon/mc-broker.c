@@ -333,6 +333,16 @@ enter_opened_state (McBroker *self,
 
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_OPENED);
 
+  /* The server finished before the browser was started: nothing is left
+   * to wait for, so the notice never goes up. */
+  if (mc_prompt_get_completed (prompt))
+    {
+      mc_broker_log_decision (prompt, "completed by the server");
+      mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
+      mc_broker_forget_prompt (self, prompt);
+      return;
+    }
+
   if (completion_key != NULL)
     {
       McPrompt *older = g_hash_table_lookup (self->completions, completion_key);
@@ -852,6 +862,39 @@ mc_broker_visible_identity (McCallerInfo *caller)
     }
 }
 
+/* A completion can overtake the user's click: the server finishes (the
+ * page was done from an earlier link, or the server is fast) while the
+ * prompt is queued, on screen or starting the browser.  Such prompts keep
+ * it until they reach their wait, which then ends at once.  Returns how
+ * many kept it. */
+static guint
+keep_early_completion (McBroker   *self,
+                       const char *key)
+{
+  GHashTableIter iter;
+  McPrompt *prompt = NULL;
+  guint kept = 0;
+
+  g_hash_table_iter_init (&iter, self->prompts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&prompt))
+    {
+      McPromptState state = mc_prompt_get_state (prompt);
+      g_autofree char *prompt_key = NULL;
+
+      if (state != MC_PROMPT_STATE_QUEUED && state != MC_PROMPT_STATE_SHOWING && state != MC_PROMPT_STATE_OPENING)
+        continue;
+      prompt_key = mc_prompt_dup_completion_key (prompt);
+      if (g_strcmp0 (prompt_key, key) != 0 || mc_prompt_get_completed (prompt))
+        continue;
+
+      mc_prompt_set_completed (prompt);
+      mc_broker_log_decision (prompt, "completed by the server before the browser was started");
+      kept++;
+    }
+
+  return kept;
+}
+
 static void
 complete_elicitation (McBroker              *self,
                       GDBusMethodInvocation *invocation,
@@ -862,10 +905,18 @@ complete_elicitation (McBroker              *self,
   const char *elicitation_id = NULL;
   g_autofree char *key = NULL;
   McPrompt *prompt = NULL;
+  guint kept = 0;
 
   g_variant_get (arguments, "(&s&s)", &server_name, &elicitation_id);
   key = mc_completion_key_new (caller, server_name, elicitation_id);
   prompt = g_hash_table_lookup (self->completions, key);
+  kept = keep_early_completion (self, key);
+
+  if (prompt == NULL && kept > 0)
+    {
+      mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, TRUE);
+      return;
+    }
 
   if (prompt == NULL)
     {

@@ -25,6 +25,8 @@ struct _McPrompt
   char          *remembered_id;
   guint          timeout_seconds;
   McPromptState  state;
+  /* The server said it is complete before the prompt began to wait. */
+  gboolean       completed;
   guint          timer_id;
   /* Cancelled when the prompt is forgotten: stops its network work. */
   GCancellable  *cancellable;
@@ -467,6 +469,31 @@ mc_prompt_dup_completion_key (McPrompt *self)
     return NULL;
 
   return mc_completion_key_new (self->caller, self->server_name, self->elicitation_id);
+}
+
+/**
+ * mc_prompt_set_completed:
+ * @self: a URL prompt with an elicitation id
+ *
+ * Remembers a CompleteElicitation that came before the prompt reached its
+ * "finish in your browser" wait — while queued, on screen or starting the
+ * browser — so that the wait ends as soon as it begins.  It answers
+ * nothing for the user: the dialog still asks.
+ */
+void
+mc_prompt_set_completed (McPrompt *self)
+{
+  g_return_if_fail (MC_IS_PROMPT (self));
+  g_return_if_fail (self->kind == MC_PROMPT_KIND_URL && self->elicitation_id != NULL);
+
+  self->completed = TRUE;
+}
+
+gboolean
+mc_prompt_get_completed (McPrompt *self)
+{
+  g_return_val_if_fail (MC_IS_PROMPT (self), FALSE);
+  return self->completed;
 }
 
 static void

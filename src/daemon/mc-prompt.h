@@ -96,6 +96,8 @@ void           mc_prompt_set_remembered_id    (McPrompt      *self,
                                                const char    *remembered_id);
 const char    *mc_prompt_get_remembered_id    (McPrompt      *self);
 char          *mc_prompt_dup_completion_key   (McPrompt      *self);
+void           mc_prompt_set_completed        (McPrompt      *self);
+gboolean       mc_prompt_get_completed        (McPrompt      *self);
 char          *mc_completion_key_new          (McCallerInfo  *caller,
                                                const char    *server_name,
                                                const char    *elicitation_id);
