@@ -525,6 +525,7 @@ test_never_grant_scopes (void)
   fixture = oauth_with_policy (&options, "[policy]\nnever-grant-scopes = admin\n");
 
   grant_id = mc_test_oauth_sign_in (fixture, "open", NULL);
+  g_assert_nonnull (grant_id);
   prompt = mc_test_env_wait_event (fixture->env, "prompt", NULL, 0);
   asked = json_object_get_array_member (prompt, "scopes");
   g_assert_cmpuint (json_array_get_length (asked), ==, 2);
@@ -597,6 +598,7 @@ test_get_token (void)
   ExpiryWait wait = { fixture, NULL };
   Reloads reloads;
 
+  g_assert_nonnull (grant_id);
   reloads_watch (&reloads, fixture->env);
   assert_token (fixture);
 
