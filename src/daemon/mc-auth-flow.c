@@ -450,7 +450,8 @@ finish_discovery (GTask *task)
   /* The policy's one decision about authorization servers: both the
    * issuer and the sign-in page must be in domains it allows. */
   self->as_verdict = mc_policy_judge_url (self->policy, self->as->authorization_endpoint, self->resource);
-  if (mc_url_verdict_has_flag (self->as_verdict, "policy") || mc_policy_blocks_url (self->policy, self->as->issuer))
+  if (mc_url_verdict_has_flag (self->as_verdict, "policy") ||
+      mc_policy_blocks_url (self->policy, self->as->issuer))
     {
       g_task_return_new_error (task, MC_AUTH_ERROR, MC_AUTH_ERROR_POLICY,
                                "The administrator’s policy does not allow signing in with the "

@@ -71,7 +71,9 @@ mc_broker_check_string_length (const char  *name,
 McPolicy *
 mc_broker_get_policy (McBroker *self)
 {
-  /* Never without one: a broker nobody gave a monitor reads the files. */
+  /* Never without a policy. The daemon sets the monitor before serving
+   * anyone; a broker made without one (no caller does that) reads the
+   * files here, once, blocking. */
   if (self->policy == NULL)
     self->policy = mc_policy_monitor_new ();
   return mc_policy_monitor_get_policy (self->policy);
