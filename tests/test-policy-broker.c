@@ -501,6 +501,29 @@ test_authorization_server_outside_allow_list (void)
   g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_AUTHORIZE), ==, 0);
 }
 
+/* The sign-in page is in a blocked domain (the mock's metadata says so;
+ * nothing is ever fetched there). */
+static void
+test_authorization_endpoint_blocked (void)
+{
+  McMockOAuthOptions options;
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autoptr(GVariant) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *handle = NULL;
+
+  mc_mock_oauth_options_init (&options);
+  options.authorization_endpoint_override = "https://login.evil-corp.com/authorize";
+  fixture = oauth_with_policy (&options, "[policy]\nblocked-domains = evil-corp.com\n");
+
+  mc_test_env_set_script (fixture->env, "open\n");
+  handle = mc_test_oauth_authorize (fixture, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mc_test_oauth_wait_response (fixture, handle, &results), ==, 2);
+  g_assert_cmpstr (mc_test_oauth_results_string (results, "reason"), ==, "policy");
+  assert_nothing_shown_or_opened (fixture->env);
+}
+
 static void
 test_never_grant_scopes (void)
 {
@@ -656,6 +679,7 @@ main (int   argc,
   g_test_add_func ("/policy-broker/reload-and-malformed", test_reload_and_malformed);
   g_test_add_func ("/policy-broker/malformed-at-start", test_malformed_at_start_is_strictest);
   g_test_add_func ("/policy-broker/authorization-server", test_authorization_server_outside_allow_list);
+  g_test_add_func ("/policy-broker/authorization-endpoint-blocked", test_authorization_endpoint_blocked);
   g_test_add_func ("/policy-broker/never-grant-scopes", test_never_grant_scopes);
   g_test_add_func ("/policy-broker/get-token", test_get_token);
 
