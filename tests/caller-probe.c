@@ -14,6 +14,8 @@
  *   caller-probe ADDRESS get-token URL     → "token" or "error NAME"
  *   caller-probe ADDRESS list-grants       → "grants N" or "error NAME"
  *   caller-probe ADDRESS revoke-grant ID   → "revoked" or "error NAME"
+ *   caller-probe ADDRESS elicit URL        → "response CODE" once the
+ *     prompt is answered, or "error NAME"
  *
  * The token itself is never printed: the test only needs to know whether
  * this caller got one. */
@@ -32,8 +34,64 @@
 static int
 usage (const char *program)
 {
-  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID]\n", program);
+  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID | elicit URL]\n", program);
   return 2;
+}
+
+static void
+on_response (GDBusConnection *connection,
+             const char      *sender_name,
+             const char      *object_path,
+             const char      *interface_name,
+             const char      *signal_name,
+             GVariant        *parameters,
+             gpointer         user_data)
+{
+  guint32 *code = user_data;
+
+  g_variant_get (parameters, "(u@a{sv})", code, NULL);
+}
+
+/* ElicitUrl for a server of the test, then the wait for its Response:
+ * the caller stays on the bus until the prompt is answered.  Subscribed
+ * before the call, so the Response cannot come first; a probe makes one
+ * request, so any Response is its own. */
+static int
+elicit (GDBusConnection *connection,
+        const char      *url)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GVariantBuilder) server = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  guint32 code = G_MAXUINT32;
+  guint subscription;
+
+  subscription = g_dbus_connection_signal_subscribe (connection, BUS_NAME, "io.github.mcp_consent.Request1",
+                                                     "Response", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_response, &code, NULL);
+  g_variant_builder_add (&server, "{sv}", "name", g_variant_new_string ("Probe Server"));
+  g_variant_builder_add (&server, "{sv}", "url", g_variant_new_string ("https://mcp.example.com/mcp"));
+  reply = g_dbus_connection_call_sync (connection, BUS_NAME, BROKER_PATH, BROKER_IFACE, "ElicitUrl",
+                                       g_variant_new ("(s@a{sv}ss@a{sv})", "", g_variant_builder_end (&server),
+                                                      url, "From the probe", g_variant_new ("a{sv}", NULL)),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    {
+      g_autofree char *name = g_dbus_error_get_remote_error (error);
+
+      printf ("error %s\n", name != NULL ? name : error->message);
+    }
+  else
+    {
+      /* The test's deadline bounds this wait: it kills the probe. */
+      while (code == G_MAXUINT32)
+        g_main_context_iteration (NULL, TRUE);
+      printf ("response %u\n", code);
+    }
+
+  g_dbus_connection_signal_unsubscribe (connection, subscription);
+  fflush (stdout);
+  return 0;
 }
 
 /* One method call of the broker; prints its outcome. */
@@ -61,6 +119,8 @@ call_broker (GDBusConnection  *connection,
       method = "RevokeGrant";
       parameters = g_variant_new ("(s)", argument);
     }
+  else if (g_str_equal (command, "elicit") && argument != NULL)
+    return elicit (connection, argument);
   else
     return -1;
 

@@ -219,6 +219,7 @@ config_clear (McMockOAuthOptions *config)
   g_strfreev ((GStrv) config->scopes_supported);
   g_free ((char *) config->resource_name);
   g_free ((char *) config->issuer_override);
+  g_free ((char *) config->authorization_endpoint_override);
   g_strfreev ((GStrv) config->code_challenge_methods);
   g_strfreev ((GStrv) config->token_endpoint_auth_methods);
   g_strfreev ((GStrv) config->as_scopes_supported);
@@ -240,6 +241,7 @@ config_set (McMockOAuthOptions       *config,
   config->scopes_supported = (const char * const *) g_strdupv ((GStrv) options->scopes_supported);
   config->resource_name = g_strdup (options->resource_name);
   config->issuer_override = g_strdup (options->issuer_override);
+  config->authorization_endpoint_override = g_strdup (options->authorization_endpoint_override);
   config->code_challenge_methods = (const char * const *) g_strdupv ((GStrv) options->code_challenge_methods);
   config->token_endpoint_auth_methods =
     (const char * const *) g_strdupv ((GStrv) options->token_endpoint_auth_methods);
@@ -853,7 +855,9 @@ handle_as_metadata (McMockOAuth       *self,
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   add_string_member (builder, "issuer", advertised_issuer (self));
-  add_string_member (builder, "authorization_endpoint", self->authorize_url);
+  add_string_member (builder, "authorization_endpoint",
+                     self->config.authorization_endpoint_override != NULL
+                     ? self->config.authorization_endpoint_override : self->authorize_url);
   add_string_member (builder, "token_endpoint", self->token_url);
   if (self->config.registration_endpoint)
     add_string_member (builder, "registration_endpoint", self->register_url);

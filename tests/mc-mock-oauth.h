@@ -202,6 +202,9 @@ typedef enum
  * @as_metadata: which authorization server metadata URLs answer
  * @as_metadata_missing_status: what authorization server metadata URLs
  *   that do not answer answer instead: 0 for 404, else this status
+ * @authorization_endpoint_override: (nullable): the metadata's
+ *   "authorization_endpoint" if not the mock's own (a sign-in that gets
+ *   as far as the browser then fails there)
  * @issuer_override: (nullable): the metadata's "issuer" if not the real
  *   one; the "iss" of authorization responses follows it
  * @code_challenge_methods: (nullable): "code_challenge_methods_supported";
@@ -257,6 +260,7 @@ typedef struct
   McMockOAuthAsMetadata      as_metadata;
   guint                      as_metadata_missing_status;
   const char                *issuer_override;
+  const char                *authorization_endpoint_override;
   const char * const        *code_challenge_methods;
   gboolean                   registration_endpoint;
   gboolean                   revocation_endpoint;

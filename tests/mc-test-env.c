@@ -1306,6 +1306,21 @@ mc_test_env_write_desktop_file (McTestEnv  *env,
   return path;
 }
 
+/**
+ * mc_test_write_file:
+ * @path: a file, whose directories are made as needed
+ * @contents: what it holds
+ *
+ * Writes @path atomically (a new file renamed over the old), as editors
+ * and configuration tools do.
+ */
+void
+mc_test_write_file (const char *path,
+                    const char *contents)
+{
+  write_file (path, contents);
+}
+
 static gboolean
 installed_is_current (const char *installed,
                       const char *built)

@@ -141,6 +141,8 @@ GSubprocess     *mc_test_env_spawn_in_flatpak    (McTestEnv       *env,
 void             mc_test_env_register_browser    (McTestEnv       *env,
                                                   const char      *desktop_id,
                                                   const char      *exec);
+void             mc_test_write_file              (const char      *path,
+                                                  const char      *contents);
 char            *mc_test_env_write_desktop_file  (McTestEnv       *env,
                                                   const char      *app_id,
                                                   const char      *name);

@@ -20,6 +20,23 @@ McTestOAuth *
 mc_test_oauth_new (const McMockOAuthOptions *options,
                    McTestEnvFlags            flags)
 {
+  return mc_test_oauth_new_with_env (options, flags, NULL);
+}
+
+/**
+ * mc_test_oauth_new_with_env:
+ * @options: (nullable): the mock's options
+ * @flags: the test world's
+ * @variables: (nullable): NAME, VALUE, … pairs, %NULL-terminated, for
+ *   the daemon's environment from its start
+ *
+ * Returns: (transfer full): the fixture, its daemon started
+ */
+McTestOAuth *
+mc_test_oauth_new_with_env (const McMockOAuthOptions *options,
+                            McTestEnvFlags            flags,
+                            const char * const       *variables)
+{
   McTestOAuth *self = g_new0 (McTestOAuth, 1);
   g_autofree char *timeout = g_strdup_printf ("%d", MC_TEST_OAUTH_HTTP_TIMEOUT);
 
@@ -30,6 +47,8 @@ mc_test_oauth_new (const McMockOAuthOptions *options,
   self->mock = mc_mock_oauth_new (options);
   self->env = mc_test_env_new (flags | MC_TEST_ENV_KEYRING);
   mc_test_env_setenv (self->env, "MCP_CONSENT_HTTP_TIMEOUT", timeout);
+  for (guint i = 0; variables != NULL && variables[i] != NULL && variables[i + 1] != NULL; i += 2)
+    mc_test_env_setenv (self->env, variables[i], variables[i + 1]);
   mc_test_env_start_daemon (self->env);
   self->client = mc_test_client_new (self->env);
 
@@ -187,6 +206,28 @@ mc_test_oauth_sign_in (McTestOAuth *self,
   g_assert_cmpuint (mc_test_oauth_wait_response (self, handle, &results), ==, 0);
   g_assert_true (g_variant_lookup (results, "grant_id", "&s", &grant_id));
   return g_strdup (grant_id);
+}
+
+/**
+ * mc_test_oauth_get_token_error:
+ * @self: the fixture
+ * @refresh: the "refresh" option
+ * @code: the #McError GetToken must fail with, for the mock's server
+ *
+ * Returns: (transfer full): the error's message, without its D-Bus name
+ */
+char *
+mc_test_oauth_get_token_error (McTestOAuth *self,
+                               gboolean     refresh,
+                               int          code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = mc_test_oauth_get_token (self, NULL, refresh, NULL, &error);
+
+  g_assert_null (token);
+  g_assert_error (error, MC_ERROR, code);
+  g_dbus_error_strip_remote_error (error);
+  return g_strdup (error->message);
 }
 
 /**

@@ -35,6 +35,9 @@ typedef struct
 
 McTestOAuth *mc_test_oauth_new                   (const McMockOAuthOptions *options,
                                                   McTestEnvFlags            flags);
+McTestOAuth *mc_test_oauth_new_with_env          (const McMockOAuthOptions *options,
+                                                  McTestEnvFlags            flags,
+                                                  const char * const       *variables);
 void         mc_test_oauth_free                  (McTestOAuth              *self);
 char        *mc_test_oauth_authorize             (McTestOAuth              *self,
                                                   const char               *resource_url,
@@ -53,6 +56,9 @@ char        *mc_test_oauth_get_token             (McTestOAuth              *self
                                                   gboolean                  refresh,
                                                   GVariant                **out_info,
                                                   GError                  **error);
+char        *mc_test_oauth_get_token_error       (McTestOAuth              *self,
+                                                  gboolean                  refresh,
+                                                  int                       code);
 GVariant    *mc_test_oauth_list_grants           (McTestOAuth              *self);
 const char  *mc_test_oauth_results_string        (GVariant                 *results,
                                                   const char               *key);

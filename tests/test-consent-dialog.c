@@ -819,6 +819,8 @@ test_remember (Fixture       *fixture,
   fixture_show (fixture, &spec);
   remember = GTK_CHECK_BUTTON (child (fixture, "remember_check"));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (remember)));
+  /* No policy, no note about one. */
+  g_assert_false (child_visible (fixture, "policy_label"));
   label = gtk_check_button_get_label (remember);
   g_assert_nonnull (strstr (label, "example.com"));
   g_assert_nonnull (strstr (label, "Example Server"));
@@ -1615,6 +1617,65 @@ test_authorize_open_failed (Fixture       *fixture,
   g_assert_cmpuint (fixture->answers->len, ==, 1);
 }
 
+/* @prompt with one more key, as a daemon applying a policy sends it. */
+static GVariant *
+prompt_with (GVariant   *prompt,
+             const char *key,
+             GVariant   *value)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (prompt);
+
+  g_variant_dict_insert_value (&dict, key, value);
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+/* The administrator's policy forbids "always allow": the choice is
+ * missing, and the dialog says why, in a label screen readers read. */
+static void
+test_policy_no_always_allow (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  PromptSpec spec = { .url = "https://accounts.example.com/login", .message = "Sign in to connect your calendar." };
+  g_autoptr(GVariant) plain = build_prompt (&spec);
+  g_autoptr(GVariant) prompt = prompt_with (plain, "policy_no_always_allow", g_variant_new_boolean (TRUE));
+  GtkWidget *policy_label = NULL;
+
+  fixture_show_prompt (fixture, prompt);
+  policy_label = GTK_WIDGET (child (fixture, "policy_label"));
+  g_assert_false (child_visible (fixture, "remember_check"));
+  g_assert_true (gtk_widget_get_visible (policy_label));
+  g_assert_cmpstr (child_text (fixture, "policy_label"), ==,
+                   "Your administrator’s policy does not allow “always allow”: you will be asked every time.");
+  gtk_test_accessible_assert_role (GTK_ACCESSIBLE (policy_label), GTK_ACCESSIBLE_ROLE_LABEL);
+  wait_for_open_unlocked (fixture);
+  save_screenshot (fixture, "policy-no-always-allow");
+}
+
+/* The policy removed scopes: the sign-in prompt names them, apart from the
+ * scopes the user may untick. */
+static void
+test_authorize_policy_scopes (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  const char * const scopes[] = { "files:read", "files:write", NULL };
+  const char * const removed[] = { "admin", "billing\xe2\x80\xae" "evil", NULL };
+  AuthorizeSpec spec = { .scopes = scopes };
+  g_autoptr(GVariant) plain = build_authorize_prompt (&spec);
+  g_autoptr(GVariant) prompt = prompt_with (plain, "policy_removed_scopes", g_variant_new_strv (removed, -1));
+  g_autoptr(GPtrArray) rows = NULL;
+
+  fixture_show_prompt (fixture, prompt);
+  rows = scope_rows (fixture, "scopes_list");
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_true (child_visible (fixture, "policy_label"));
+  /* The server's text is shown without its invisible characters. */
+  g_assert_cmpstr (child_text (fixture, "policy_label"), ==,
+                   "Your administrator’s policy never allows these permissions, so they are not asked for: "
+                   "admin, billingevil");
+  wait_for_open_unlocked (fixture);
+  save_screenshot (fixture, "authorize-policy");
+}
+
 #define add_dialog_test(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
@@ -1678,6 +1739,8 @@ main (int   argc,
   add_dialog_test ("/consent-dialog/authorize/keys", test_authorize_keys);
   add_dialog_test ("/consent-dialog/authorize/accessible", test_authorize_accessible);
   add_dialog_test ("/consent-dialog/authorize/issuer-elsewhere", test_authorize_issuer_elsewhere);
+  add_dialog_test ("/consent-dialog/policy-no-always-allow", test_policy_no_always_allow);
+  add_dialog_test ("/consent-dialog/authorize/policy-scopes", test_authorize_policy_scopes);
   add_dialog_test ("/consent-dialog/authorize/many-scopes", test_authorize_many_scopes);
   add_dialog_test ("/consent-dialog/authorize/open-failed", test_authorize_open_failed);
 

@@ -82,13 +82,7 @@ get_token_error (McTestOAuth *fixture,
                  gboolean     refresh,
                  McError      code)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *token = mc_test_oauth_get_token (fixture, NULL, refresh, NULL, &error);
-
-  g_assert_null (token);
-  g_assert_error (error, MC_ERROR, code);
-  g_dbus_error_strip_remote_error (error);
-  return g_strdup (error->message);
+  return mc_test_oauth_get_token_error (fixture, refresh, code);
 }
 
 /* The one grant ListGrants shows. */

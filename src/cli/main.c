@@ -12,6 +12,7 @@
 #include "cli-common.h"
 #include "cli-oauth.h"
 #include "mc-error.h"
+#include "mc-policy.h"
 #include "mc-url-verdict.h"
 
 static GVariant *
@@ -159,6 +160,58 @@ cmd_complete (int    argc,
   return CLI_EXIT_OK;
 }
 
+/* policy {{{1 */
+
+/* Reads the policy files; each malformed one is reported on stderr and
+ * counts as the strictest policy, as in a daemon that starts now. */
+static McPolicy *
+load_policy_reporting (guint *n_problems)
+{
+  g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  McPolicy *policy = mc_policy_load_sync (problems);
+
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const GError *problem = g_ptr_array_index (problems, i);
+
+      cli_print_error (_("Malformed policy file: %s"), problem->message);
+    }
+  if (n_problems != NULL)
+    *n_problems = problems->len;
+  return policy;
+}
+
+static McPolicy *
+load_policy (void)
+{
+  return load_policy_reporting (NULL);
+}
+
+static int
+cmd_policy (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(McPolicy) policy = NULL;
+  g_autofree char *description = NULL;
+  guint n_problems = 0;
+
+  g_option_context_set_summary (context, _("Print the effective policy and where each line of it comes from."));
+  if (!cli_parse_options (context, &argc, &argv, 0))
+    return CLI_EXIT_REFUSED;
+
+  policy = load_policy_reporting (&n_problems);
+  description = mc_policy_describe (policy);
+  g_print ("%s", description);
+  if (n_problems > 0)
+    {
+      cli_print_error (_("A running broker keeps the last good version of a malformed file it read before, "
+                         "or applies the strictest policy in its place."));
+      return CLI_EXIT_POLICY_MALFORMED;
+    }
+  return CLI_EXIT_OK;
+}
+
 /* check-url {{{1 */
 
 static int
@@ -172,6 +225,7 @@ cmd_check_url (int    argc,
   };
   g_autoptr(GOptionContext) context = g_option_context_new (_("URL"));
   g_autoptr(McUrlVerdict) verdict = NULL;
+  g_autoptr(McPolicy) policy = NULL;
   g_autofree char *json = NULL;
 
   g_option_context_set_summary (context, _("Print the verdict on a URL as one line of JSON, without asking anyone."));
@@ -179,7 +233,10 @@ cmd_check_url (int    argc,
   if (!cli_parse_options (context, &argc, &argv, 1))
     return CLI_EXIT_REFUSED;
 
-  verdict = mc_url_verdict_new (argv[1], server_url);
+  /* The CLI reads the policy files itself, as the daemon does, so that
+   * check-url still needs no daemon (docs/policy.md). */
+  policy = load_policy ();
+  verdict = mc_policy_judge_url (policy, argv[1], server_url);
   json = mc_url_verdict_to_json (verdict);
   g_print ("%s\n", json);
   return CLI_EXIT_OK;
@@ -292,6 +349,7 @@ static const Command commands[] = {
   { "complete", cmd_complete, N_("Report an elicitation as complete") },
   { "check-url", cmd_check_url, N_("Print the verdict on a URL") },
   { "status", cmd_status, N_("Show the daemon’s state") },
+  { "policy", cmd_policy, N_("Print the effective admin policy") },
   { "remembered", cmd_remembered, N_("List or forget “always allow” decisions") },
   { "authorize", cli_cmd_authorize, N_("Sign in to an MCP server (OAuth)") },
   { "token", cli_cmd_token, N_("Print an access token for an MCP server") },

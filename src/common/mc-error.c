@@ -19,6 +19,7 @@ static const GDBusErrorEntry mc_error_entries[] = {
   { MC_ERROR_KEYRING_LOCKED, "io.github.mcp_consent.Error.KeyringLocked" },
   { MC_ERROR_KEYRING_UNAVAILABLE, "io.github.mcp_consent.Error.KeyringUnavailable" },
   { MC_ERROR_REMOTE, "io.github.mcp_consent.Error.Remote" },
+  { MC_ERROR_POLICY_DENIED, "io.github.mcp_consent.Error.PolicyDenied" },
 };
 
 GQuark

@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  * @MC_ERROR_REMOTE: An MCP or authorization server answered with an error or
  *   with something that could not be used; the message names the server
  *   and the field.
+ * @MC_ERROR_POLICY_DENIED: The administrator's policy (or the user's own,
+ *   docs/policy.md) does not allow this; nothing was shown or opened.
  *
  * Errors of the broker; on D-Bus they are io.github.mcp_consent.Error.*.
  */
@@ -40,6 +42,7 @@ typedef enum
   MC_ERROR_KEYRING_LOCKED,
   MC_ERROR_KEYRING_UNAVAILABLE,
   MC_ERROR_REMOTE,
+  MC_ERROR_POLICY_DENIED,
 } McError;
 
 #define MC_ERROR (mc_error_quark ())

@@ -32,6 +32,7 @@ typedef enum
   FLAG_PERCENT_IN_HOST,
   FLAG_INVALID_HOST,
   FLAG_HTTP_NOT_LOOPBACK,
+  FLAG_POLICY,
   FLAG_IP_ADDRESS,
   FLAG_NUMERIC_HOST,
   FLAG_MIXED_SCRIPT,
@@ -76,6 +77,8 @@ static const FlagInfo flag_table[N_FLAGS] = {
                                N_("The site name in the address is not a valid name.") },
   [FLAG_HTTP_NOT_LOOPBACK] = { "http-not-loopback", MC_URL_RISK_BLOCKED,
                                N_("The address uses an unencrypted connection to another computer.") },
+  [FLAG_POLICY]            = { "policy", MC_URL_RISK_BLOCKED,
+                               N_("Your administrator’s policy does not allow this site.") },
   [FLAG_IP_ADDRESS]        = { "ip-address", MC_URL_RISK_DANGER,
                                N_("The address is a bare number instead of a site name, so it is hard to tell who runs it.") },
   [FLAG_NUMERIC_HOST]      = { "numeric-host", MC_URL_RISK_DANGER,
@@ -1012,6 +1015,40 @@ mc_url_verdict_new (const char *url,
 
   finish_verdict (self, &parsed);
   return g_steal_pointer (&self);
+}
+
+/**
+ * mc_url_verdict_block_by_policy:
+ * @self: a verdict with a host
+ *
+ * The policy (src/common/mc-policy.c) decides by host; the flag it adds
+ * is kept in the one table above so that it has a description and a
+ * place in the order of reasons like every other flag.
+ *
+ * Returns: (transfer full): a copy of @self with the flag "policy",
+ *   and so blocked
+ */
+McUrlVerdict *
+mc_url_verdict_block_by_policy (const McUrlVerdict *self)
+{
+  McUrlVerdict *copy = NULL;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_new0 (McUrlVerdict, 1);
+  g_atomic_ref_count_init (&copy->ref_count);
+  copy->flag_bits = self->flag_bits;
+  copy->host = g_strdup (self->host);
+  copy->host_ascii = g_strdup (self->host_ascii);
+  copy->registrable_domain = g_strdup (self->registrable_domain);
+  copy->host_start = self->host_start;
+  copy->host_end = self->host_end;
+  copy->has_domain_range = self->has_domain_range;
+  copy->domain_start = self->domain_start;
+  copy->domain_end = self->domain_end;
+  add_flag (copy, FLAG_POLICY);
+  finish_verdict (copy, NULL);
+  return copy;
 }
 
 /**

@@ -59,6 +59,7 @@ typedef struct _McUrlVerdict McUrlVerdict;
 GType               mc_url_verdict_get_type               (void);
 McUrlVerdict       *mc_url_verdict_new                    (const char          *url,
                                                            const char          *server_url);
+McUrlVerdict       *mc_url_verdict_block_by_policy        (const McUrlVerdict  *self);
 McUrlVerdict       *mc_url_verdict_ref                    (McUrlVerdict        *self);
 void                mc_url_verdict_unref                  (McUrlVerdict        *self);
 McUrlRisk           mc_url_verdict_get_risk               (const McUrlVerdict  *self);

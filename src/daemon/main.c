@@ -14,6 +14,7 @@
 #include "mc-error.h"
 #include "mc-log.h"
 #include "mc-paths.h"
+#include "mc-policy-monitor.h"
 #include "mc-uri-opener.h"
 
 /* Exit with failure if the name is not ours within this time, so a stuck
@@ -27,6 +28,7 @@ typedef struct
   McPrompterClient *prompter;
   McRemembered     *remembered;
   McAuthServices    auth;
+  McPolicyMonitor  *policy;
   guint             acquire_timeout_id;
   int               exit_status;
 } Daemon;
@@ -108,6 +110,7 @@ on_bus_acquired (GDBusConnection *connection,
    * call us. */
   daemon->broker = mc_broker_new (connection, daemon->prompter, daemon->remembered, &daemon->auth,
                                   shares_pid_namespace_with_bus (connection));
+  mc_broker_set_policy (daemon->broker, daemon->policy);
   if (!mc_broker_export (daemon->broker, &error))
     {
       g_printerr ("mcp-consentd: could not export the broker: %s\n", error->message);
@@ -239,6 +242,7 @@ main (int   argc,
   daemon.auth.http = mc_http_new (http_timeout ());
   daemon.auth.grants = mc_grant_store_new (grants_path);
   daemon.auth.clients = mc_client_registry_new (clients_config_path, registrations_path);
+  daemon.policy = mc_policy_monitor_new ();
 
   g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
   g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
@@ -281,6 +285,7 @@ main (int   argc,
   g_clear_object (&daemon.auth.http);
   g_clear_object (&daemon.auth.grants);
   g_clear_object (&daemon.auth.clients);
+  g_clear_object (&daemon.policy);
   g_main_loop_unref (daemon.loop);
 
   return daemon.exit_status;

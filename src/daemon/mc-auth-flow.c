@@ -47,6 +47,8 @@ struct _McAuthFlow
   char                        *resource;
   McBearerChallenge           *challenge;
   GStrv                        option_scopes;
+  /* The policy when Authorize was called: one flow, one policy. */
+  McPolicy                    *policy;
 
   /* Discovered */
   McProtectedResourceMetadata *prm;
@@ -57,6 +59,8 @@ struct _McAuthFlow
   McUrlVerdict                *as_verdict;
   GStrv                        scopes_to_ask;
   GStrv                        granted_scopes;
+  /* Scopes the policy took out of what would have been asked. */
+  GStrv                        policy_removed_scopes;
   McGrant                     *existing_grant;
 
   /* Signing in */
@@ -125,6 +129,8 @@ mc_auth_error_to_reason (const GError *error)
       return "too-many-attempts";
     case MC_AUTH_ERROR_REDIRECT_PORT:
       return "redirect-port-taken";
+    case MC_AUTH_ERROR_POLICY:
+      return "policy";
     default:
       return "failed";
     }
@@ -159,6 +165,8 @@ mc_auth_flow_finalize (GObject *object)
   g_clear_pointer (&self->as_verdict, mc_url_verdict_unref);
   g_strfreev (self->scopes_to_ask);
   g_strfreev (self->granted_scopes);
+  g_strfreev (self->policy_removed_scopes);
+  g_clear_pointer (&self->policy, mc_policy_unref);
   g_clear_pointer (&self->existing_grant, mc_grant_free);
   g_strfreev (self->requested_scopes);
   g_clear_pointer (&self->client, mc_oauth_client_free);
@@ -227,8 +235,28 @@ mc_auth_flow_new (const McAuthServices *services,
   self->resource = g_strdup (resource);
   self->challenge = challenge != NULL ? mc_bearer_challenge_copy (challenge) : NULL;
   self->option_scopes = scopes != NULL ? g_strdupv ((char **)scopes) : NULL;
+  self->policy = mc_policy_new_default ();
 
   return self;
+}
+
+/**
+ * mc_auth_flow_set_policy:
+ * @self: a #McAuthFlow, not yet discovered
+ * @policy: the policy to sign in under (docs/policy.md)
+ *
+ * Without one, a flow signs in under the default policy, which restricts
+ * nothing.
+ */
+void
+mc_auth_flow_set_policy (McAuthFlow *self,
+                         McPolicy   *policy)
+{
+  g_return_if_fail (MC_IS_AUTH_FLOW (self));
+  g_return_if_fail (policy != NULL);
+
+  g_clear_pointer (&self->policy, mc_policy_unref);
+  self->policy = mc_policy_ref (policy);
 }
 
 const char *
@@ -378,12 +406,22 @@ choose_scopes (McAuthFlow *self)
   if (requested == NULL)
     requested = g_new0 (char *, 1);
 
+  /* Scopes the policy never grants are not asked for at all; the token
+   * check then refuses a token that has them anyway, as an escalation. */
+  {
+    g_auto(GStrv) allowed = mc_policy_filter_scopes (self->policy, (const char * const *)requested,
+                                                     &self->policy_removed_scopes);
+
+    g_strfreev (requested);
+    requested = g_steal_pointer (&allowed);
+  }
+
   /* A step-up keeps what was granted and asks the user only for the rest.
    * A grant that needs a new sign-in, or is with another server, grants
    * nothing any more; it is replaced (keeping its id). */
   grant = mc_grant_store_find (self->grants, mc_caller_info_get_identity_key (self->caller), self->resource);
   if (grant != NULL && !grant->needs_sign_in && g_strcmp0 (grant->issuer, self->as->issuer) == 0)
-    self->granted_scopes = g_strdupv (grant->scopes);
+    self->granted_scopes = mc_policy_filter_scopes (self->policy, (const char * const *)grant->scopes, NULL);
   else
     self->granted_scopes = g_new0 (char *, 1);
   self->existing_grant = g_steal_pointer (&grant);
@@ -409,7 +447,17 @@ finish_discovery (GTask *task)
       return;
     }
 
-  self->as_verdict = mc_url_verdict_new (self->as->authorization_endpoint, self->resource);
+  /* The policy's one decision about authorization servers: both the
+   * issuer and the sign-in page must be in domains it allows. */
+  self->as_verdict = mc_policy_judge_url (self->policy, self->as->authorization_endpoint, self->resource);
+  if (mc_url_verdict_has_flag (self->as_verdict, "policy") ||
+      mc_policy_blocks_url (self->policy, self->as->issuer))
+    {
+      g_task_return_new_error (task, MC_AUTH_ERROR, MC_AUTH_ERROR_POLICY,
+                               "The administrator’s policy does not allow signing in with the "
+                               "authorization server %s", self->as->issuer);
+      return;
+    }
   if (mc_url_verdict_get_risk (self->as_verdict) == MC_URL_RISK_BLOCKED)
     {
       g_task_return_error (task, discovery_error ("The sign-in page of %s is never opened: %s",
@@ -784,6 +832,8 @@ mc_auth_flow_get_consent_details (McAuthFlow *self)
   g_variant_builder_add (&builder, "{sv}", "as_verdict", as_verdict);
   g_variant_builder_add (&builder, "{sv}", "scopes", strv_variant (self->scopes_to_ask));
   g_variant_builder_add (&builder, "{sv}", "granted_scopes", strv_variant (self->granted_scopes));
+  if (self->policy_removed_scopes != NULL && self->policy_removed_scopes[0] != NULL)
+    g_variant_builder_add (&builder, "{sv}", "policy_removed_scopes", strv_variant (self->policy_removed_scopes));
 
   return g_variant_builder_end (&builder);
 }
@@ -858,6 +908,7 @@ build_grant (McAuthFlow      *self,
   grant->revocation_endpoint = g_strdup (self->as->revocation_endpoint);
   grant->scopes = g_strdupv (granted);
   grant->created = self->existing_grant != NULL ? self->existing_grant->created : now;
+  grant->signed_in = now;
   grant->last_used = 0;
   grant->expires_at = token->expires_in >= 0 ? now + token->expires_in : 0;
   grant->has_refresh_token = token->refresh_token != NULL;
@@ -1155,7 +1206,7 @@ open_browser (GTask *task)
                                self->as->authorization_response_iss_parameter_supported);
 
   url = build_authorization_url (self);
-  verdict = mc_url_verdict_new (url, NULL);
+  verdict = mc_policy_judge_url (self->policy, url, NULL);
   if (mc_url_verdict_get_risk (verdict) == MC_URL_RISK_BLOCKED)
     {
       fail_sign_in (task, MC_AUTH_ERROR_DISCOVERY, "The sign-in page of %s is never opened: %s",

@@ -10,6 +10,7 @@
 #include "mc-client-registry.h"
 #include "mc-grant-store.h"
 #include "mc-http.h"
+#include "mc-policy.h"
 #include "mc-url-verdict.h"
 #include "mc-www-authenticate.h"
 
@@ -49,6 +50,7 @@ typedef enum
   MC_AUTH_ERROR_NO_BROWSER,
   MC_AUTH_ERROR_TOO_MANY_ATTEMPTS,
   MC_AUTH_ERROR_REDIRECT_PORT,
+  MC_AUTH_ERROR_POLICY,
 } McAuthError;
 
 #define MC_AUTH_ERROR (mc_auth_error_quark ())
@@ -80,6 +82,8 @@ void        mc_auth_flow_discover_async       (McAuthFlow            *self,
 gboolean    mc_auth_flow_discover_finish      (McAuthFlow            *self,
                                                GAsyncResult          *result,
                                                GError               **error);
+void        mc_auth_flow_set_policy           (McAuthFlow            *self,
+                                               McPolicy              *policy);
 GVariant   *mc_auth_flow_get_consent_details  (McAuthFlow            *self);
 const char *mc_auth_flow_get_resource         (McAuthFlow            *self);
 const char *mc_auth_flow_get_server_name      (McAuthFlow            *self);

@@ -403,6 +403,12 @@ on_authorize_caller_identified (GObject      *source_object,
       return;
     }
 
+  if (!mc_broker_check_caller_policy (self, caller, &error))
+    {
+      g_dbus_method_invocation_return_gerror (g_steal_pointer (&call->invocation), error);
+      return;
+    }
+
   request = mc_request_new (self->connection, sender, call->handle_token);
   prompt = mc_prompt_new_authorize (request, caller, call->resource, call->timeout);
 
@@ -436,6 +442,7 @@ on_authorize_caller_identified (GObject      *source_object,
   mc_prompt_start_timer (prompt);
   flow = mc_auth_flow_new (&self->auth, caller, call->resource, call->challenge,
                            (const char * const *)call->scopes);
+  mc_auth_flow_set_policy (flow, mc_broker_get_policy (self));
   mc_auth_flow_discover_async (flow, mc_prompt_get_cancellable (prompt), on_discovered,
                                authorize_data_new (self, prompt));
 }
@@ -576,6 +583,49 @@ on_token (GObject      *source_object,
   mc_oauth_secret_free (access_token);
 }
 
+/* The policy's one decision about handing out a grant's token. A grant
+ * that a new sign-in would fix answers NotAuthorized, so that clients
+ * call Authorize; one that no sign-in can fix, PolicyDenied. */
+static gboolean
+check_grant_policy (McPolicy       *policy,
+                    const McGrant  *grant,
+                    GError        **error)
+{
+  gint64 lifetime = mc_policy_get_max_grant_lifetime (policy);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (mc_policy_blocks_url (policy, grant->issuer))
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_POLICY_DENIED,
+                   "The administrator’s policy does not allow the authorization server %s", grant->issuer);
+      return FALSE;
+    }
+
+  /* Measured from the sign-in, so refreshing does not extend it. */
+  if (lifetime > 0 && now - grant->signed_in > lifetime)
+    {
+      g_autofree char *text = mc_policy_format_lifetime (lifetime);
+
+      g_set_error (error, MC_ERROR, MC_ERROR_NOT_AUTHORIZED,
+                   "The sign-in to %s is older than the %s the administrator’s policy allows; "
+                   "call Authorize to sign in again", grant->resource, text);
+      return FALSE;
+    }
+
+  for (guint i = 0; grant->scopes != NULL && grant->scopes[i] != NULL; i++)
+    {
+      if (mc_policy_forbids_scope (policy, grant->scopes[i]))
+        {
+          g_set_error (error, MC_ERROR, MC_ERROR_NOT_AUTHORIZED,
+                       "The grant for %s has the scope “%s”, which the administrator’s policy never grants; "
+                       "call Authorize to sign in again without it", grant->resource, grant->scopes[i]);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 static void
 get_token (McBroker              *self,
            GDBusMethodInvocation *invocation,
@@ -585,6 +635,13 @@ get_token (McBroker              *self,
   const char *resource = NULL;
   gboolean refresh = FALSE;
   g_autoptr(McGrant) grant = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_broker_check_caller_policy (self, caller, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
 
   g_variant_get (arguments, "(&sb)", &resource, &refresh);
   grant = mc_grant_store_find (self->auth.grants, mc_caller_info_get_identity_key (caller), resource);
@@ -593,6 +650,14 @@ get_token (McBroker              *self,
       g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_NOT_AUTHORIZED,
                                              "This app has not been authorized for %s; call Authorize first",
                                              resource);
+      return;
+    }
+
+  if (!check_grant_policy (mc_broker_get_policy (self), grant, &error))
+    {
+      g_message ("Refused a token of grant %s to %s: %s", grant->id, mc_caller_info_get_identity_key (caller),
+                 error->message);
+      g_dbus_method_invocation_return_gerror (invocation, error);
       return;
     }
 

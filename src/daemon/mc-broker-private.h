@@ -8,6 +8,7 @@
 #include "mc-broker.h"
 #include "mc-fair-queue.h"
 #include "mc-peer-tracker.h"
+#include "mc-policy-monitor.h"
 #include "mc-prompt.h"
 #include "mc-token-service.h"
 
@@ -26,6 +27,7 @@ struct _McBroker
   McRemembered          *remembered;
   McAuthServices         auth;
   McTokenService        *tokens;
+  McPolicyMonitor       *policy;
 
   /* prompt id → McPrompt, for every prompt not yet done. */
   GHashTable            *prompts;
@@ -68,6 +70,10 @@ void        mc_broker_forget_prompt        (McBroker              *self,
                                             McPrompt              *prompt);
 void        mc_broker_release_screen       (McBroker              *self,
                                             McPrompt              *prompt);
+McPolicy   *mc_broker_get_policy           (McBroker              *self);
+gboolean    mc_broker_check_caller_policy  (McBroker              *self,
+                                            McCallerInfo          *caller,
+                                            GError               **error);
 
 /* mc-broker-oauth.c */
 GVariant   *mc_broker_authorize_failure    (const char            *reason,

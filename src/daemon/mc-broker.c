@@ -10,6 +10,7 @@
 #include "mc-fair-queue.h"
 #include "mc-options.h"
 #include "mc-peer-tracker.h"
+#include "mc-policy.h"
 #include "mc-prompt.h"
 #include "mc-request.h"
 #include "mc-text.h"
@@ -57,6 +58,81 @@ mc_broker_check_string_length (const char  *name,
       return FALSE;
     }
   return TRUE;
+}
+
+/* Policy {{{1 */
+
+/**
+ * mc_broker_get_policy:
+ * @self: the broker
+ *
+ * Returns: (transfer none): the effective policy now (docs/policy.md)
+ */
+McPolicy *
+mc_broker_get_policy (McBroker *self)
+{
+  /* Never without a policy. The daemon sets the monitor before serving
+   * anyone; a broker made without one (no caller does that) reads the
+   * files here, once, blocking. */
+  if (self->policy == NULL)
+    self->policy = mc_policy_monitor_new ();
+  return mc_policy_monitor_get_policy (self->policy);
+}
+
+/**
+ * mc_broker_check_caller_policy:
+ * @self: the broker
+ * @caller: who calls ElicitUrl, Authorize or GetToken
+ * @error: return location for a %MC_ERROR_POLICY_DENIED error
+ *
+ * The policy's one decision about callers ("only-verified-callers").
+ *
+ * Returns: whether the policy lets @caller be served
+ */
+gboolean
+mc_broker_check_caller_policy (McBroker      *self,
+                               McCallerInfo  *caller,
+                               GError       **error)
+{
+  if (!mc_policy_get_verified_callers_only (mc_broker_get_policy (self)) ||
+      mc_caller_info_is_verified (caller))
+    return TRUE;
+
+  g_message ("Refused %s: the policy accepts only verified callers", mc_caller_info_get_identity_key (caller));
+  g_set_error_literal (error, MC_ERROR, MC_ERROR_POLICY_DENIED,
+                       "The administrator’s policy accepts only apps the broker can identify; this program "
+                       "could not be identified (see caller-identity.md)");
+  return FALSE;
+}
+
+static void
+on_policy_reloaded (McPolicyMonitor *policy,
+                    const char      *path,
+                    gboolean         applied,
+                    McBroker        *self)
+{
+  if (g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self)) != NULL)
+    mc_dbus_broker1_emit_policy_reloaded (MC_DBUS_BROKER1 (self), path, applied);
+}
+
+/**
+ * mc_broker_set_policy:
+ * @self: the broker
+ * @policy: the policy files, read and watched
+ *
+ * Applies @policy from now on, and tells the bus when it is read again.
+ */
+void
+mc_broker_set_policy (McBroker        *self,
+                      McPolicyMonitor *policy)
+{
+  g_return_if_fail (MC_IS_BROKER (self));
+  g_return_if_fail (MC_IS_POLICY_MONITOR (policy));
+
+  if (self->policy != NULL)
+    g_signal_handlers_disconnect_by_data (self->policy, self);
+  g_set_object (&self->policy, policy);
+  g_signal_connect (self->policy, "reloaded", G_CALLBACK (on_policy_reloaded), self);
 }
 
 /* Results {{{1 */
@@ -692,9 +768,16 @@ on_elicit_caller_identified (GObject      *source_object,
       return;
     }
 
+  if (!mc_broker_check_caller_policy (self, caller, &error))
+    {
+      g_dbus_method_invocation_return_gerror (g_steal_pointer (&data->invocation), error);
+      return;
+    }
+
   request = mc_request_new (self->connection, sender, data->handle_token);
   prompt = mc_prompt_new (request, caller, data->server, data->url, data->message,
                           data->verdict, data->elicitation_id, data->timeout);
+  mc_prompt_set_always_allow_forbidden (prompt, !mc_policy_get_always_allow (mc_broker_get_policy (self)));
 
   pending = mc_broker_count_pending_for_key (self, mc_prompt_get_queue_key (prompt));
   if (pending >= MC_BROKER_MAX_PENDING_PER_CALLER)
@@ -748,7 +831,8 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  verdict = mc_url_verdict_new (url, dict_lookup_string (&server, "url"));
+  /* The policy's decision on URLs is part of the verdict (flag "policy"). */
+  verdict = mc_policy_judge_url (mc_broker_get_policy (self), url, dict_lookup_string (&server, "url"));
   if (mc_url_verdict_get_risk (verdict) == MC_URL_RISK_BLOCKED)
     {
       g_message ("Refused to show a URL from %s for server “%s”: %s",
@@ -961,6 +1045,7 @@ mc_broker_handle_check_url (McDbusBroker1         *object,
                             const char            *url,
                             GVariant              *arg_server)
 {
+  McBroker *self = MC_BROKER (object);
   g_auto(GVariantDict) server = G_VARIANT_DICT_INIT (NULL);
   g_autoptr(McUrlVerdict) verdict = NULL;
   g_autoptr(GVariant) verdict_variant = NULL;
@@ -972,7 +1057,7 @@ mc_broker_handle_check_url (McDbusBroker1         *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  verdict = mc_url_verdict_new (url, dict_lookup_string (&server, "url"));
+  verdict = mc_policy_judge_url (mc_broker_get_policy (self), url, dict_lookup_string (&server, "url"));
   verdict_variant = mc_url_verdict_to_variant (verdict);
   mc_dbus_broker1_complete_check_url (object, invocation, verdict_variant);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -1132,6 +1217,8 @@ mc_broker_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->prompter, self);
   if (self->peers != NULL)
     g_signal_handlers_disconnect_by_data (self->peers, self);
+  if (self->policy != NULL)
+    g_signal_handlers_disconnect_by_data (self->policy, self);
 
   g_clear_handle_id (&self->process_queue_id, g_source_remove);
   g_clear_object (&self->current);
@@ -1142,6 +1229,7 @@ mc_broker_dispose (GObject *object)
   g_clear_object (&self->prompter);
   g_clear_object (&self->remembered);
   g_clear_object (&self->tokens);
+  g_clear_object (&self->policy);
   g_clear_object (&self->auth.http);
   g_clear_object (&self->auth.clients);
   g_clear_object (&self->auth.grants);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "mc-auth-flow.h"
+#include "mc-policy-monitor.h"
 #include "mc-dbus.h"
 #include "mc-prompter-client.h"
 #include "mc-remembered.h"
@@ -12,8 +13,8 @@
 G_BEGIN_DECLS
 
 #define MC_BROKER_OBJECT_PATH "/io/github/mcp_consent/Broker"
-/* 2: Authorize, GetToken, ListGrants, RevokeGrant */
-#define MC_BROKER_INTERFACE_VERSION 2
+/* 2: Authorize, GetToken, ListGrants, RevokeGrant; 3: PolicyReloaded */
+#define MC_BROKER_INTERFACE_VERSION 3
 #define MC_BROKER_MAX_PENDING_PER_CALLER 8
 
 #define MC_TYPE_BROKER (mc_broker_get_type ())
@@ -27,6 +28,8 @@ McBroker *mc_broker_new             (GDBusConnection   *connection,
                                      gboolean           can_see_callers);
 gboolean  mc_broker_export          (McBroker          *self,
                                      GError           **error);
+void      mc_broker_set_policy      (McBroker          *self,
+                                     McPolicyMonitor   *policy);
 void      mc_broker_shutdown        (McBroker          *self);
 guint     mc_broker_get_n_pending   (McBroker          *self);
 

@@ -67,6 +67,7 @@ mc_grant_copy (const McGrant *self)
   copy->revocation_endpoint = g_strdup (self->revocation_endpoint);
   copy->scopes = g_strdupv (self->scopes);
   copy->created = self->created;
+  copy->signed_in = self->signed_in;
   copy->last_used = self->last_used;
   copy->expires_at = self->expires_at;
   copy->has_refresh_token = self->has_refresh_token;
@@ -210,7 +211,7 @@ mc_grant_is_valid (const McGrant  *self,
       !mc_state_check_web_url (self->token_endpoint, "token_endpoint", error) ||
       (self->revocation_endpoint != NULL &&
        !mc_state_check_web_url (self->revocation_endpoint, "revocation_endpoint", error)) ||
-      !require (self->created >= 0 && self->last_used >= 0 && self->expires_at >= 0,
+      !require (self->created >= 0 && self->signed_in >= 0 && self->last_used >= 0 && self->expires_at >= 0,
                 "a time is negative", error))
     return FALSE;
 
@@ -302,6 +303,7 @@ grant_from_json (JsonNode  *node,
       !mc_json_get_string (object, "revocation_endpoint", FALSE, &grant->revocation_endpoint, error) ||
       !mc_json_get_string_array (object, "scopes", FALSE, &grant->scopes, error) ||
       !mc_json_get_int (object, "created", 0, &grant->created, error) ||
+      !mc_json_get_int (object, "signed_in", -1, &grant->signed_in, error) ||
       !mc_json_get_int (object, "last_used", 0, &grant->last_used, error) ||
       !mc_json_get_int (object, "expires_at", 0, &grant->expires_at, error) ||
       !mc_json_get_boolean (object, "has_refresh_token", FALSE, &grant->has_refresh_token, error) ||
@@ -310,6 +312,10 @@ grant_from_json (JsonNode  *node,
 
   if (grant->scopes == NULL)
     grant->scopes = g_new0 (char *, 1);
+  /* Files written before "signed_in" existed: the grant was signed in to
+   * when it was created, at the latest. */
+  if (grant->signed_in == -1)
+    grant->signed_in = grant->created;
 
   if (!mc_grant_is_valid (grant, error))
     return NULL;
@@ -446,6 +452,7 @@ _mc_grant_store_serialize (McGrantStore *self)
         json_builder_add_string_value (builder, grant->scopes[j]);
       json_builder_end_array (builder);
       add_int (builder, "created", grant->created);
+      add_int (builder, "signed_in", grant->signed_in);
       add_int (builder, "last_used", grant->last_used);
       add_int (builder, "expires_at", grant->expires_at);
       add_boolean (builder, "has_refresh_token", grant->has_refresh_token);

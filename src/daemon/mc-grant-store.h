@@ -23,6 +23,9 @@ G_BEGIN_DECLS
  * @revocation_endpoint: (nullable): RFC 7009, where to revoke
  * @scopes: the scopes granted (possibly empty)
  * @created: Unix seconds
+ * @signed_in: Unix seconds of the last sign-in (the grant's creation, or a
+ *   later Authorize that renewed it); what the policy's max-grant-lifetime
+ *   counts from
  * @last_used: Unix seconds, 0 if never
  * @expires_at: Unix seconds when the access token expires, 0 if unknown
  * @has_refresh_token: whether a refresh token is in the keyring
@@ -45,6 +48,7 @@ typedef struct
   char     *revocation_endpoint;
   GStrv     scopes;
   gint64    created;
+  gint64    signed_in;
   gint64    last_used;
   gint64    expires_at;
   gboolean  has_refresh_token;

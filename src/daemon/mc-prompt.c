@@ -23,6 +23,8 @@ struct _McPrompt
   McUrlVerdict  *verdict;
   char          *elicitation_id;
   char          *remembered_id;
+  /* The policy says no "always allow" (docs/policy.md). */
+  gboolean       always_allow_forbidden;
   guint          timeout_seconds;
   McPromptState  state;
   /* The server said it is complete before the prompt began to wait. */
@@ -390,12 +392,24 @@ mc_prompt_set_state (McPrompt      *self,
   self->state = state;
 }
 
+/* Whether "always allow" would be offered, were it not for the policy. */
+static gboolean
+could_remember (McPrompt *self)
+{
+  /* A sign-in is never remembered: the grant itself is what lasts. */
+  return self->kind == MC_PROMPT_KIND_URL &&
+         mc_caller_info_is_verified (self->caller) &&
+         mc_url_verdict_get_risk (self->verdict) < MC_URL_RISK_DANGER &&
+         mc_prompt_get_domain (self) != NULL;
+}
+
 /**
  * mc_prompt_get_can_remember:
  * @self: a #McPrompt
  *
  * "Always allow" is offered only where it can be bound to an identity the
- * app cannot fake, and never for a URL judged dangerous.
+ * app cannot fake, and never for a URL judged dangerous, nor when the policy
+ * forbids it.
  *
  * Returns: whether the dialog may offer "always allow"
  */
@@ -404,11 +418,23 @@ mc_prompt_get_can_remember (McPrompt *self)
 {
   g_return_val_if_fail (MC_IS_PROMPT (self), FALSE);
 
-  /* A sign-in is never remembered: the grant itself is what lasts. */
-  return self->kind == MC_PROMPT_KIND_URL &&
-         mc_caller_info_is_verified (self->caller) &&
-         mc_url_verdict_get_risk (self->verdict) < MC_URL_RISK_DANGER &&
-         mc_prompt_get_domain (self) != NULL;
+  /* Also keeps decisions remembered before the policy said so from
+   * opening anything without the dialog. */
+  return !self->always_allow_forbidden && could_remember (self);
+}
+
+/**
+ * mc_prompt_set_always_allow_forbidden:
+ * @self: a #McPrompt
+ * @forbidden: whether the policy forbids "always allow"
+ */
+void
+mc_prompt_set_always_allow_forbidden (McPrompt *self,
+                                      gboolean  forbidden)
+{
+  g_return_if_fail (MC_IS_PROMPT (self));
+
+  self->always_allow_forbidden = forbidden;
 }
 
 void
@@ -565,6 +591,9 @@ mc_prompt_build_details (McPrompt *self,
       g_variant_builder_add (&builder, "{sv}", "verdict", verdict);
       g_variant_builder_add (&builder, "{sv}", "can_remember",
                              g_variant_new_boolean (mc_prompt_get_can_remember (self)));
+      /* So that the dialog can say why the choice is missing. */
+      if (self->always_allow_forbidden && could_remember (self))
+        g_variant_builder_add (&builder, "{sv}", "policy_no_always_allow", g_variant_new_boolean (TRUE));
       add_string (&builder, "remembered_id", self->remembered_id);
     }
 

@@ -92,6 +92,8 @@ McPromptState  mc_prompt_get_state            (McPrompt      *self);
 void           mc_prompt_set_state            (McPrompt      *self,
                                                McPromptState  state);
 gboolean       mc_prompt_get_can_remember     (McPrompt      *self);
+void           mc_prompt_set_always_allow_forbidden (McPrompt *self,
+                                               gboolean       forbidden);
 void           mc_prompt_set_remembered_id    (McPrompt      *self,
                                                const char    *remembered_id);
 const char    *mc_prompt_get_remembered_id    (McPrompt      *self);

@@ -100,6 +100,7 @@ struct _McConsentDialog
   GtkBox               *granted_list;
   GtkCheckButton       *understand_check;
   GtkCheckButton       *remember_check;
+  GtkLabel             *policy_label;
   GtkLabel             *queued_label;
   GtkButton            *decline_button;
   GtkButton            *open_button;
@@ -1165,6 +1166,54 @@ apply_issuer (McConsentDialog *self,
   gtk_widget_set_visible (GTK_WIDGET (self->as_issuer_label), TRUE);
 }
 
+/* The administrator's policy took something out of the prompt: said in a
+ * plain sentence, so that the user does not look for a choice that is
+ * missing, nor think the server asked for less than it did. */
+static void
+apply_policy_note (McConsentDialog *self,
+                   GVariant        *prompt)
+{
+  g_autofree const char **removed = NULL;
+  g_autofree char *text = NULL;
+  gboolean no_always_allow = FALSE;
+
+  if (prompt != NULL)
+    {
+      g_variant_lookup (prompt, "policy_no_always_allow", "b", &no_always_allow);
+      g_variant_lookup (prompt, "policy_removed_scopes", "^a&s", &removed);
+    }
+
+  if (removed != NULL && removed[0] != NULL)
+    {
+      g_autoptr(GString) list = g_string_new (NULL);
+      guint n = g_strv_length ((char **) removed);
+
+      for (guint i = 0; removed[i] != NULL; i++)
+        {
+          g_autofree char *scope = mc_text_clean_for_display (removed[i], NAME_MAX_CHARS, MC_TEXT_SINGLE_LINE);
+
+          if (i > 0)
+            /* Translators: between the permissions of a list */
+            g_string_append (list, _(", "));
+          g_string_append (list, scope);
+        }
+      /* Translators: %s is a list of OAuth scopes, such as "admin, files:write" */
+      text = g_strdup_printf (ngettext ("Your administrator’s policy never allows this permission, so it is "
+                                        "not asked for: %s",
+                                        "Your administrator’s policy never allows these permissions, so they "
+                                        "are not asked for: %s", n),
+                              list->str);
+    }
+  else if (no_always_allow)
+    {
+      text = g_strdup (_("Your administrator’s policy does not allow “always allow”: you will be asked "
+                         "every time."));
+    }
+
+  gtk_label_set_text (self->policy_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->policy_label), text != NULL);
+}
+
 static void
 apply_authorize (McConsentDialog *self,
                  GVariant        *prompt)
@@ -1295,6 +1344,7 @@ apply_prompt (McConsentDialog *self,
     apply_authorize (self, prompt);
   else
     apply_link (self, prompt);
+  apply_policy_note (self, prompt);
 
   gtk_widget_set_visible (GTK_WIDGET (self->understand_check), self->risk >= MC_URL_RISK_DANGER);
 
@@ -1563,6 +1613,7 @@ mc_consent_dialog_class_init (McConsentDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, granted_list);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, understand_check);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, remember_check);
+  gtk_widget_class_bind_template_child (widget_class, McConsentDialog, policy_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, queued_label);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, decline_button);
   gtk_widget_class_bind_template_child (widget_class, McConsentDialog, open_button);
