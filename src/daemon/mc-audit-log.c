@@ -422,12 +422,17 @@ writer_thread (gpointer user_data)
             g_atomic_int_set (&self->failing, FALSE);
           else
             {
+              /* Once per failure, not per record: a full disk stays full. */
               if (!g_atomic_int_get (&self->failing))
-                g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-                                  "MESSAGE_ID", WRITE_FAILED_MESSAGE_ID,
-                                  "MCP_CONSENT_AUDIT_SEQ", "%" G_GUINT64_FORMAT, item->seq,
-                                  "MESSAGE", "Audit record %" G_GUINT64_FORMAT " was not written: %s",
-                                  item->seq, self->writer.error_message);
+                {
+                  g_autofree char *seq = g_strdup_printf ("%" G_GUINT64_FORMAT, item->seq);
+
+                  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                                    "MESSAGE_ID", WRITE_FAILED_MESSAGE_ID,
+                                    "MCP_CONSENT_AUDIT_SEQ", seq,
+                                    "MESSAGE", "Audit record %s was not written: %s",
+                                    seq, self->writer.error_message);
+                }
               g_atomic_int_set (&self->failing, TRUE);
             }
           g_atomic_int_dec_and_test (&self->n_pending);

@@ -1074,6 +1074,7 @@ mc_broker_iface_init (McDbusBroker1Iface *iface)
   iface->handle_get_token = mc_broker_handle_get_token;
   iface->handle_list_grants = mc_broker_handle_list_grants;
   iface->handle_revoke_grant = mc_broker_handle_revoke_grant;
+  iface->handle_list_audit_events = mc_broker_handle_list_audit_events;
 }
 
 /* Object {{{1 */
