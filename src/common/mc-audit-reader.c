@@ -887,10 +887,13 @@ walk_file (const char        *path,
       return FALSE;
     }
 
+  /* An empty file maps to nothing. */
   data = g_mapped_file_get_contents (mapped);
+  if (data == NULL)
+    return TRUE;
   end = data + g_mapped_file_get_length (mapped);
 
-  while (data != NULL && data < end && !*stopped)
+  while (data < end && !*stopped)
     {
       const char *newline = memchr (data, '\n', end - data);
       g_autoptr(McAuditEntry) entry = NULL;
