@@ -121,8 +121,23 @@ read_string (Scanner *s)
       return NULL;
     }
   s->p++;
-  out = g_string_new (NULL);
   run = s->p;
+
+  /* Most strings have no escape: copy them in one go. */
+  while (s->p < s->end && *s->p != '"' && *s->p != '\\' && (guchar)*s->p >= 0x20)
+    s->p++;
+  if (s->p < s->end && *s->p == '"')
+    {
+      if (!g_utf8_validate_len (run, s->p - run, NULL))
+        {
+          scanner_fail (s, _("a string is not valid UTF-8"));
+          return NULL;
+        }
+      s->p++;
+      return g_strndup (run, s->p - 1 - run);
+    }
+  s->p = run;
+  out = g_string_new (NULL);
 
   while (s->p < s->end)
     {
@@ -340,8 +355,21 @@ read_value (Scanner      *s,
 static gboolean
 is_fixed_key (const char *key)
 {
-  return g_str_equal (key, "v") || g_str_equal (key, "seq") || g_str_equal (key, "time") ||
-         g_str_equal (key, "kind") || g_str_equal (key, "prev");
+  switch (key[0])
+    {
+    case 'v':
+      return key[1] == '\0';
+    case 's':
+      return strcmp (key, "seq") == 0;
+    case 't':
+      return strcmp (key, "time") == 0;
+    case 'k':
+      return strcmp (key, "kind") == 0;
+    case 'p':
+      return strcmp (key, "prev") == 0;
+    default:
+      return FALSE;
+    }
 }
 
 /* Moves the members every record has out of the list. */
@@ -357,6 +385,8 @@ take_fixed_members (McAuditEntry *entry,
     {
       McAuditField *field = &g_array_index (members, McAuditField, i);
 
+      if (!is_fixed_key (field->key))
+        continue;
       if (g_str_equal (field->key, "v"))
         {
           if (field->type != MC_AUDIT_VALUE_INT || field->integer != MC_AUDIT_FORMAT_VERSION)
@@ -460,7 +490,10 @@ mc_audit_entry_parse (const char  *line,
             return NULL;
           for (guint i = 0; i < entry->fields->len; i++)
             {
-              if (g_str_equal (g_array_index (entry->fields, McAuditField, i).key, field.key))
+              const char *other = g_array_index (entry->fields, McAuditField, i).key;
+
+              /* The first byte rules out most pairs without a call. */
+              if (other[0] == field.key[0] && strcmp (other, field.key) == 0)
                 {
                   g_free (field.key);
                   scanner_fail (&s, _("a repeated member"));
