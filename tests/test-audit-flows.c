@@ -10,8 +10,10 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mc-audit-reader.h"
 #include "mc-error.h"
@@ -362,6 +364,40 @@ test_token_refused (void)
   g_assert_cmpstr (get_string (find_kind (entries, "prompt-ended", 0), "outcome"), ==, "scope-escalation");
 }
 
+/* A log that cannot be written (here: a disk that is always full) lets
+ * the user's answers through, but not a token. */
+static void
+test_log_unwritable (void)
+{
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *grant_id = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *token = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture = mc_test_oauth_new (NULL, MC_TEST_ENV_DAEMON_LOG);
+  mc_test_env_stop_daemon (fixture->env);
+  {
+    g_autofree char *dir = audit_dir (fixture->env);
+    g_autofree char *path = g_build_filename (dir, MC_AUDIT_FILE_NAME, NULL);
+
+    g_assert_cmpint (g_unlink (path), ==, 0);
+    g_assert_cmpint (symlink ("/dev/full", path), ==, 0);
+  }
+  mc_test_env_start_daemon (fixture->env);
+
+  grant_id = mc_test_oauth_sign_in (fixture, "open", NULL);
+  g_assert_nonnull (grant_id);
+
+  token = mc_test_oauth_get_token (fixture, NULL, FALSE, NULL, &error);
+  g_assert_null (token);
+  g_assert_error (error, MC_ERROR, MC_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "audit log cannot be written"));
+
+  log = mc_test_env_read_daemon_log (fixture->env);
+  g_assert_nonnull (strstr (log, "MESSAGE_ID=4ac105b3f43e4bf8890c587e868f1507"));
+}
+
 /* Elicitations and ListAuditEvents {{{1 */
 
 static char *
@@ -566,6 +602,7 @@ main (int   argc,
 
   g_test_add_func ("/audit-flows/sign-in-and-tokens", test_sign_in_and_tokens);
   g_test_add_func ("/audit-flows/token-refused", test_token_refused);
+  g_test_add_func ("/audit-flows/log-unwritable", test_log_unwritable);
   g_test_add_func ("/audit-flows/elicit-and-list", test_elicit_and_list);
   g_test_add_func ("/audit-flows/killed-mid-flow", test_killed_mid_flow);
 
