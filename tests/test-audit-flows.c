@@ -17,6 +17,7 @@
 
 #include "mc-audit-reader.h"
 #include "mc-error.h"
+#include "mc-test-audit.h"
 #include "mc-test-oauth.h"
 
 /* Reading the log {{{1 */
@@ -27,31 +28,14 @@ audit_dir (McTestEnv *env)
   return g_build_filename (env->dir, "state", "mcp-consent", NULL);
 }
 
-static gboolean
-collect (const McAuditEntry *entry,
-         const char         *line,
-         gsize               length,
-         gpointer            user_data)
-{
-  GPtrArray *entries = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_ptr_array_add (entries, mc_audit_entry_parse (line, length, &error));
-  g_assert_no_error (error);
-  return TRUE;
-}
-
 /* The log's records, after checking that its chain is intact. */
 static GPtrArray *
 read_audit (McTestEnv *env)
 {
   g_autofree char *dir = audit_dir (env);
   g_auto(McAuditChainState) state = { 0 };
-  g_autoptr(GError) error = NULL;
-  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify)mc_audit_entry_free);
+  GPtrArray *entries = mc_test_audit_read (dir, &state);
 
-  g_assert_true (mc_audit_walk (dir, collect, entries, &state, &error));
-  g_assert_no_error (error);
   if (!state.intact)
     g_error ("The audit log does not verify: %s", state.problem);
   return entries;
@@ -157,19 +141,6 @@ assert_nowhere (McTestEnv  *env,
     g_error ("The %s was found in %s", what, (const char *)g_ptr_array_index (files, 0));
 }
 
-static char *
-url_param (const char *url,
-           const char *name)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
-  g_autoptr(GHashTable) params = NULL;
-
-  g_assert_nonnull (uri);
-  params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
-  g_assert_nonnull (params);
-  return g_strdup (g_hash_table_lookup (params, name));
-}
-
 /* Sign-in and tokens {{{1 */
 
 /* A whole life of a grant: every event in the log, in order, with its
@@ -206,10 +177,10 @@ test_sign_in_and_tokens (void)
   handle = mc_test_oauth_authorize (fixture, NULL, NULL, &error);
   g_assert_no_error (error);
   authorization_url = mc_test_oauth_wait_authorization_url (fixture);
-  state = url_param (authorization_url, "state");
+  state = mc_test_oauth_url_param (authorization_url, "state");
   callback_url = mc_mock_oauth_authorize_in_browser (fixture->mock, authorization_url, &error);
   g_assert_no_error (error);
-  code = url_param (callback_url, "code");
+  code = mc_test_oauth_url_param (callback_url, "code");
 
   /* Someone else knocks at the loopback listener first. */
   forged = g_string_new (callback_url);
@@ -470,7 +441,6 @@ test_elicit_and_list (void)
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GVariant) events = NULL;
   g_autoptr(GVariant) chain = NULL;
-  g_autoptr(GVariant) results = NULL;
   g_autoptr(GVariant) last = NULL;
   g_autoptr(GError) error = NULL;
   const McAuditEntry *entry;
