@@ -14,6 +14,7 @@
  *   caller-probe ADDRESS get-token URL     → "token" or "error NAME"
  *   caller-probe ADDRESS list-grants       → "grants N" or "error NAME"
  *   caller-probe ADDRESS revoke-grant ID   → "revoked" or "error NAME"
+ *   caller-probe ADDRESS list-audit-events → "events N" or "error NAME"
  *
  * The token itself is never printed: the test only needs to know whether
  * this caller got one. */
@@ -32,7 +33,8 @@
 static int
 usage (const char *program)
 {
-  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID]\n", program);
+  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID | list-audit-events]\n",
+              program);
   return 2;
 }
 
@@ -55,6 +57,11 @@ call_broker (GDBusConnection  *connection,
   else if (g_str_equal (command, "list-grants") && argument == NULL)
     {
       method = "ListGrants";
+    }
+  else if (g_str_equal (command, "list-audit-events") && argument == NULL)
+    {
+      method = "ListAuditEvents";
+      parameters = g_variant_new ("(@a{sv})", g_variant_new ("a{sv}", NULL));
     }
   else if (g_str_equal (command, "revoke-grant") && argument != NULL)
     {
@@ -79,6 +86,12 @@ call_broker (GDBusConnection  *connection,
       g_autoptr(GVariant) grants = g_variant_get_child_value (reply, 0);
 
       printf ("grants %" G_GSIZE_FORMAT "\n", g_variant_n_children (grants));
+    }
+  else if (g_str_equal (method, "ListAuditEvents"))
+    {
+      g_autoptr(GVariant) events = g_variant_get_child_value (reply, 0);
+
+      printf ("events %" G_GSIZE_FORMAT "\n", g_variant_n_children (events));
     }
   else
     printf ("revoked\n");

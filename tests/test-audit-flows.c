@@ -518,6 +518,66 @@ test_elicit_and_list (void)
   assert_list_refused (client, options_of ("kinds", g_variant_new_strv ((const char * const[]) { "../etc", NULL }, -1)));
 }
 
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+} Communicated;
+
+static void
+on_communicated (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Communicated *communicated = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source_object), result, &communicated->out, NULL, &error);
+  g_assert_no_error (error);
+  communicated->done = TRUE;
+}
+
+static gboolean
+is_communicated (gpointer user_data)
+{
+  return ((Communicated *)user_data)->done;
+}
+
+/* A sandboxed app sees its own records only (it has none here); a host
+ * program, all of them. */
+static void
+test_sandboxed_sees_own (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(McTestClient) client = NULL;
+  g_autofree char *handle = NULL;
+  g_autofree char *probe = g_test_build_filename (G_TEST_BUILT, "caller-probe", NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GVariant) events = NULL;
+  g_autoptr(GVariant) chain = NULL;
+  g_autoptr(GError) error = NULL;
+  Communicated communicated = { FALSE, NULL };
+
+  mc_test_env_set_script (env, "decline\n");
+  mc_test_env_start_daemon (env);
+  client = mc_test_client_new (env);
+  handle = elicit (client, "https://auth.example.com/connect");
+  g_assert_cmpuint (mc_test_client_wait_response (client, handle, NULL), ==, 1);
+
+  events = list_events (client, NULL, &chain, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (events), >=, 3);
+
+  process = mc_test_env_spawn_in_flatpak (env, "org.example.Agent", G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
+                                          probe, env->bus_address, "list-audit-events", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &communicated);
+  mc_test_wait_until (is_communicated, &communicated, "caller-probe to finish");
+  mc_test_wait_subprocess (process);
+  g_assert_cmpstr (g_strstrip (communicated.out), ==, "events 0");
+  g_free (communicated.out);
+}
+
 /* Crashes {{{1 */
 
 static gboolean
@@ -574,6 +634,7 @@ main (int   argc,
   g_test_add_func ("/audit-flows/token-refused", test_token_refused);
   g_test_add_func ("/audit-flows/log-unwritable", test_log_unwritable);
   g_test_add_func ("/audit-flows/elicit-and-list", test_elicit_and_list);
+  g_test_add_func ("/audit-flows/sandboxed-sees-own", test_sandboxed_sees_own);
   g_test_add_func ("/audit-flows/killed-mid-flow", test_killed_mid_flow);
 
   return g_test_run ();
