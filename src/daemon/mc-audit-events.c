@@ -165,6 +165,7 @@ mc_audit_prompt_shown (McPrompt *prompt)
 }
 
 #define ALLOWED_SCOPES_KEY "mc-audit-allowed-scopes"
+#define ENDED_KEY "mc-audit-ended"
 
 /**
  * mc_audit_user_decision:
@@ -213,8 +214,11 @@ mc_audit_prompt_ended (McPrompt   *prompt,
 
   g_return_if_fail (MC_IS_PROMPT (prompt));
 
-  if (mc_audit_log_get_default () == NULL)
+  /* A prompt ends once: at exit, the dialog going away afterwards does
+   * not end it again. */
+  if (mc_audit_log_get_default () == NULL || g_object_get_data (G_OBJECT (prompt), ENDED_KEY) != NULL)
     return;
+  g_object_set_data (G_OBJECT (prompt), ENDED_KEY, GINT_TO_POINTER (TRUE));
   record = prompt_header (MC_AUDIT_PROMPT_ENDED, prompt);
   mc_audit_record_add_string (record, "outcome", outcome);
   mc_audit_record_add_string (record, "message", message);
