@@ -518,31 +518,6 @@ test_elicit_and_list (void)
   assert_list_refused (client, options_of ("kinds", g_variant_new_strv ((const char * const[]) { "../etc", NULL }, -1)));
 }
 
-typedef struct
-{
-  gboolean  done;
-  char     *out;
-} Communicated;
-
-static void
-on_communicated (GObject      *source_object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  Communicated *communicated = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source_object), result, &communicated->out, NULL, &error);
-  g_assert_no_error (error);
-  communicated->done = TRUE;
-}
-
-static gboolean
-is_communicated (gpointer user_data)
-{
-  return ((Communicated *)user_data)->done;
-}
-
 /* A sandboxed app sees its own records only (it has none here); a host
  * program, all of them. */
 static void
@@ -556,7 +531,7 @@ test_sandboxed_sees_own (void)
   g_autoptr(GVariant) events = NULL;
   g_autoptr(GVariant) chain = NULL;
   g_autoptr(GError) error = NULL;
-  Communicated communicated = { FALSE, NULL };
+  g_autofree char *out = NULL;
 
   mc_test_env_set_script (env, "decline\n");
   mc_test_env_start_daemon (env);
@@ -571,11 +546,8 @@ test_sandboxed_sees_own (void)
   process = mc_test_env_spawn_in_flatpak (env, "org.example.Agent", G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
                                           probe, env->bus_address, "list-audit-events", NULL);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &communicated);
-  mc_test_wait_until (is_communicated, &communicated, "caller-probe to finish");
-  mc_test_wait_subprocess (process);
-  g_assert_cmpstr (g_strstrip (communicated.out), ==, "events 0");
-  g_free (communicated.out);
+  out = mc_test_communicate (process, NULL);
+  g_assert_cmpstr (g_strstrip (out), ==, "events 0");
 }
 
 /* Crashes {{{1 */
