@@ -16,6 +16,7 @@
  *   caller-probe ADDRESS revoke-grant ID   → "revoked" or "error NAME"
  *   caller-probe ADDRESS elicit URL        → "response CODE" once the
  *     prompt is answered, or "error NAME"
+ *   caller-probe ADDRESS list-audit-events → "events N" or "error NAME"
  *
  * The token itself is never printed: the test only needs to know whether
  * this caller got one. */
@@ -34,7 +35,8 @@
 static int
 usage (const char *program)
 {
-  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID | elicit URL]\n", program);
+  g_printerr ("Usage: %s BUS-ADDRESS [get-token URL | list-grants | revoke-grant ID | elicit URL | "
+              "list-audit-events]\n", program);
   return 2;
 }
 
@@ -114,6 +116,11 @@ call_broker (GDBusConnection  *connection,
     {
       method = "ListGrants";
     }
+  else if (g_str_equal (command, "list-audit-events") && argument == NULL)
+    {
+      method = "ListAuditEvents";
+      parameters = g_variant_new ("(@a{sv})", g_variant_new ("a{sv}", NULL));
+    }
   else if (g_str_equal (command, "revoke-grant") && argument != NULL)
     {
       method = "RevokeGrant";
@@ -139,6 +146,12 @@ call_broker (GDBusConnection  *connection,
       g_autoptr(GVariant) grants = g_variant_get_child_value (reply, 0);
 
       printf ("grants %" G_GSIZE_FORMAT "\n", g_variant_n_children (grants));
+    }
+  else if (g_str_equal (method, "ListAuditEvents"))
+    {
+      g_autoptr(GVariant) events = g_variant_get_child_value (reply, 0);
+
+      printf ("events %" G_GSIZE_FORMAT "\n", g_variant_n_children (events));
     }
   else
     printf ("revoked\n");

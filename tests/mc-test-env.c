@@ -1084,6 +1084,32 @@ is_communicated (gpointer user_data)
   return ((Communicated *)user_data)->done;
 }
 
+/**
+ * mc_test_communicate:
+ * @process: a process started with its stdout (and maybe stderr) piped
+ * @out_stderr: (out) (optional) (transfer full): what it wrote to stderr
+ *
+ * Reads @process's output until it exits, within the tests' deadline, and
+ * waits for it.
+ *
+ * Returns: (transfer full): what it wrote to stdout
+ */
+char *
+mc_test_communicate (GSubprocess  *process,
+                     char        **out_stderr)
+{
+  Communicated communicated = { FALSE, NULL, NULL };
+
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &communicated);
+  mc_test_wait_until (is_communicated, &communicated, "a process to finish");
+  mc_test_wait_subprocess (process);
+  if (out_stderr != NULL)
+    *out_stderr = g_steal_pointer (&communicated.err);
+  else
+    g_free (communicated.err);
+  return communicated.out;
+}
+
 static int
 run_cli_va (McTestEnv   *env,
             const char  *input,

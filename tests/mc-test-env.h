@@ -148,6 +148,8 @@ char            *mc_test_env_write_desktop_file  (McTestEnv       *env,
                                                   const char      *name);
 void             mc_test_ensure_installed        (void);
 void             mc_test_wait_subprocess         (GSubprocess     *subprocess);
+char            *mc_test_communicate             (GSubprocess     *process,
+                                                  char           **out_stderr);
 void             mc_test_wait_until              (gboolean       (*condition) (gpointer user_data),
                                                   gpointer         user_data,
                                                   const char      *what);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mc-error.h"
+#include "mc-test-audit.h"
 #include "mc-test-oauth.h"
 
 #define BROKER_PATH "/io/github/mcp_consent/Broker"
@@ -262,6 +263,38 @@ run_flatpak_probe (McTestEnv  *env,
 
 /* URLs {{{1 */
 
+/* The rules of the audit log's policy-blocked records, oldest first,
+ * after checking that the chain is intact and that no record holds
+ * @secret (a URL's query, say). */
+static char *
+audited_blocks (McTestEnv  *env,
+                const char *secret)
+{
+  g_autofree char *dir = g_build_filename (env->dir, "state", "mcp-consent", NULL);
+  g_auto(McAuditChainState) state = { 0 };
+  g_autoptr(GPtrArray) entries = mc_test_audit_read (dir, &state);
+  g_autoptr(GString) rules = g_string_new (NULL);
+
+  g_assert_true (state.intact);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const McAuditEntry *entry = g_ptr_array_index (entries, i);
+
+      for (guint f = 0; secret != NULL && f < entry->fields->len; f++)
+        {
+          const McAuditField *field = &g_array_index (entry->fields, McAuditField, f);
+
+          g_assert_true (field->string == NULL || strstr (field->string, secret) == NULL);
+        }
+      if (!g_str_equal (entry->kind, "policy-blocked"))
+        continue;
+      if (rules->len > 0)
+        g_string_append_c (rules, ' ');
+      g_string_append (rules, mc_audit_entry_get_string (entry, "rule"));
+    }
+  return g_string_free (g_steal_pointer (&rules), FALSE);
+}
+
 static void
 test_blocked_domains (void)
 {
@@ -270,6 +303,7 @@ test_blocked_domains (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *out = NULL;
+  g_autofree char *audited = NULL;
   const char *blocked[] = { "https://evil.com/", "https://login.evil.com/a?b=c", "https://xn--bcher-kva.de/",
                             "https://shop.bücher.de/" };
 
@@ -286,6 +320,9 @@ test_blocked_domains (void)
       g_clear_error (&error);
     }
   assert_nothing_shown_or_opened (env);
+  /* Each refusal in the audit log, the URL without its query. */
+  audited = audited_blocks (env, "b=c");
+  g_assert_cmpstr (audited, ==, "blocked-domains blocked-domains blocked-domains blocked-domains");
 
   g_assert_false (policy_blocks (client, "https://notevil.com/"));
   g_assert_false (policy_blocks (client, "https://example.com/"));
@@ -310,6 +347,7 @@ test_allow_list (void)
   g_autofree char *refused = NULL;
   g_autofree char *handle = NULL;
   g_autofree char *browser = NULL;
+  g_autofree char *audited = NULL;
 
   g_assert_false (policy_blocks (client, "https://example.com/"));
   g_assert_false (policy_blocks (client, "https://docs.example.com/"));
@@ -321,6 +359,8 @@ test_allow_list (void)
   g_assert_error (error, MC_ERROR, MC_ERROR_URL_BLOCKED);
   assert_nothing_shown_or_opened (env);
   g_clear_error (&error);
+  audited = audited_blocks (env, NULL);
+  g_assert_cmpstr (audited, ==, "allowed-domains");
 
   handle = elicit (client, "https://docs.example.com/start", &error);
   g_assert_no_error (error);
@@ -339,12 +379,15 @@ test_only_verified_callers (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *refused = NULL;
   g_autofree char *probe = NULL;
+  g_autofree char *audited = NULL;
 
   /* The test is a host program the broker cannot identify. */
   refused = elicit (client, "https://example.com/", &error);
   g_assert_error (error, MC_ERROR, MC_ERROR_POLICY_DENIED);
   g_assert_nonnull (strstr (error->message, "administrator’s policy accepts only apps"));
   assert_nothing_shown_or_opened (env);
+  audited = audited_blocks (env, NULL);
+  g_assert_cmpstr (audited, ==, "only-verified-callers");
 
   /* An app in a Flatpak is verified, and asked. */
   probe = run_flatpak_probe (env, "org.example.Agent", "elicit", "https://example.com/");
@@ -488,6 +531,7 @@ test_authorization_server_outside_allow_list (void)
   g_autoptr(GVariant) results = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *handle = NULL;
+  g_autofree char *audited = NULL;
 
   mc_test_env_set_script (fixture->env, "open\n");
   handle = mc_test_oauth_authorize (fixture, NULL, NULL, &error);
@@ -499,6 +543,8 @@ test_authorization_server_outside_allow_list (void)
   /* Before any dialog or browser. */
   assert_nothing_shown_or_opened (fixture->env);
   g_assert_cmpuint (mc_mock_oauth_get_count (fixture->mock, MC_MOCK_OAUTH_COUNT_AUTHORIZE), ==, 0);
+  audited = audited_blocks (fixture->env, NULL);
+  g_assert_cmpstr (audited, ==, "allowed-domains");
 }
 
 /* The sign-in page is in a blocked domain (the mock's metadata says so;
@@ -511,6 +557,7 @@ test_authorization_endpoint_blocked (void)
   g_autoptr(GVariant) results = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *handle = NULL;
+  g_autofree char *audited = NULL;
 
   mc_mock_oauth_options_init (&options);
   options.authorization_endpoint_override = "https://login.evil-corp.com/authorize";
@@ -522,6 +569,8 @@ test_authorization_endpoint_blocked (void)
   g_assert_cmpuint (mc_test_oauth_wait_response (fixture, handle, &results), ==, 2);
   g_assert_cmpstr (mc_test_oauth_results_string (results, "reason"), ==, "policy");
   assert_nothing_shown_or_opened (fixture->env);
+  audited = audited_blocks (fixture->env, NULL);
+  g_assert_cmpstr (audited, ==, "blocked-domains");
 }
 
 static void
@@ -618,6 +667,7 @@ test_get_token (void)
   g_autofree char *grant_id = mc_test_oauth_sign_in (fixture, "open", NULL);
   g_autofree char *message = NULL;
   g_autofree char *refused = NULL;
+  g_autofree char *audited = NULL;
   ExpiryWait wait = { fixture, NULL };
   Reloads reloads;
 
@@ -661,6 +711,13 @@ test_get_token (void)
   /* And back: the grant was kept all along. */
   change_policy (&reloads, path, "[policy]\n", TRUE);
   assert_token (fixture);
+
+  /* Every refusal was the policy's, and the audit log says which rule
+   * (the lifetime's as often as the test asked before it ran out). */
+  audited = audited_blocks (fixture->env, NULL);
+  g_assert_true (g_str_has_suffix (audited, "max-grant-lifetime never-grant-scopes allowed-domains "
+                                            "only-verified-callers only-verified-callers"));
+  g_assert_true (g_str_has_prefix (audited, "max-grant-lifetime"));
 
   reloads_clear (&reloads, fixture->env);
 }

@@ -725,7 +725,7 @@ in_entries (GPtrArray  *entries,
 }
 
 /**
- * mc_policy_blocks_host:
+ * mc_policy_get_host_rule:
  * @self: a policy
  * @host_ascii: a host in ASCII (punycode) and lower case, as
  *   mc_url_verdict_get_host_ascii() gives it
@@ -734,17 +734,19 @@ in_entries (GPtrArray  *entries,
  * domains and their subdomains, and nothing else — not IP addresses and
  * not this computer, which are no domain.
  *
- * Returns: whether the policy forbids opening or signing in at @host_ascii
+ * Returns: (nullable): the rule that forbids opening or signing in at
+ *   @host_ascii, as the policy file names it ("blocked-domains" or
+ *   "allowed-domains"), or %NULL if none does
  */
-gboolean
-mc_policy_blocks_host (McPolicy   *self,
-                       const char *host_ascii)
+const char *
+mc_policy_get_host_rule (McPolicy   *self,
+                         const char *host_ascii)
 {
   g_autofree char *host = NULL;
   gsize length;
 
-  g_return_val_if_fail (self != NULL, TRUE);
-  g_return_val_if_fail (host_ascii != NULL, TRUE);
+  g_return_val_if_fail (self != NULL, "blocked-domains");
+  g_return_val_if_fail (host_ascii != NULL, "blocked-domains");
 
   host = g_ascii_strdown (host_ascii, -1);
   length = strlen (host);
@@ -752,10 +754,47 @@ mc_policy_blocks_host (McPolicy   *self,
     host[length - 1] = '\0';
 
   if (in_entries (self->blocked, host))
-    return TRUE;
+    return "blocked-domains";
   if (self->has_allow_list && !in_entries (self->allowed, host))
-    return TRUE;
-  return FALSE;
+    return "allowed-domains";
+  return NULL;
+}
+
+/**
+ * mc_policy_get_url_rule:
+ * @self: a policy
+ * @url: a URL (untrusted)
+ *
+ * Returns: (nullable): the rule that forbids @url's host, as
+ *   mc_policy_get_host_rule(), or %NULL if none does (or it has no host)
+ */
+const char *
+mc_policy_get_url_rule (McPolicy   *self,
+                        const char *url)
+{
+  g_autoptr(McUrlVerdict) verdict = NULL;
+  const char *host;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+
+  verdict = mc_url_verdict_new (url, NULL);
+  host = mc_url_verdict_get_host_ascii (verdict);
+  return host != NULL ? mc_policy_get_host_rule (self, host) : NULL;
+}
+
+/**
+ * mc_policy_blocks_host:
+ * @self: a policy
+ * @host_ascii: as for mc_policy_get_host_rule()
+ *
+ * Returns: whether the policy forbids opening or signing in at @host_ascii
+ */
+gboolean
+mc_policy_blocks_host (McPolicy   *self,
+                       const char *host_ascii)
+{
+  return mc_policy_get_host_rule (self, host_ascii) != NULL;
 }
 
 /**

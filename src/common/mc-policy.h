@@ -54,6 +54,10 @@ McPolicy     *mc_policy_merge                   (McPolicy            *a,
 McPolicy     *mc_policy_ref                     (McPolicy            *self);
 void          mc_policy_unref                   (McPolicy            *self);
 
+const char   *mc_policy_get_host_rule           (McPolicy            *self,
+                                                 const char          *host_ascii);
+const char   *mc_policy_get_url_rule            (McPolicy            *self,
+                                                 const char          *url);
 gboolean      mc_policy_blocks_host             (McPolicy            *self,
                                                  const char          *host_ascii);
 McUrlVerdict *mc_policy_judge_url               (McPolicy            *self,

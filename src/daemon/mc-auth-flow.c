@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mc-auth-flow.h"
+#include "mc-audit-events.h"
 #include "mc-error.h"
 #include "mc-loopback-listener.h"
 #include "mc-oauth-metadata.h"
@@ -61,6 +62,8 @@ struct _McAuthFlow
   GStrv                        granted_scopes;
   /* Scopes the policy took out of what would have been asked. */
   GStrv                        policy_removed_scopes;
+  /* The policy rule that refused the authorization server, if one did. */
+  const char                  *blocking_rule;
   McGrant                     *existing_grant;
 
   /* Signing in */
@@ -259,6 +262,22 @@ mc_auth_flow_set_policy (McAuthFlow *self,
   self->policy = mc_policy_ref (policy);
 }
 
+/**
+ * mc_auth_flow_get_blocking_rule:
+ * @self: a flow
+ *
+ * Returns: (nullable): the policy rule ("blocked-domains",
+ *   "allowed-domains") that refused the authorization server, when the
+ *   flow ended with %MC_AUTH_ERROR_POLICY
+ */
+const char *
+mc_auth_flow_get_blocking_rule (McAuthFlow *self)
+{
+  g_return_val_if_fail (MC_IS_AUTH_FLOW (self), NULL);
+
+  return self->blocking_rule;
+}
+
 const char *
 mc_auth_flow_get_resource (McAuthFlow *self)
 {
@@ -453,6 +472,9 @@ finish_discovery (GTask *task)
   if (mc_url_verdict_has_flag (self->as_verdict, "policy") ||
       mc_policy_blocks_url (self->policy, self->as->issuer))
     {
+      self->blocking_rule = mc_policy_get_url_rule (self->policy, self->as->authorization_endpoint);
+      if (self->blocking_rule == NULL)
+        self->blocking_rule = mc_policy_get_url_rule (self->policy, self->as->issuer);
       g_task_return_new_error (task, MC_AUTH_ERROR, MC_AUTH_ERROR_POLICY,
                                "The administrator’s policy does not allow signing in with the "
                                "authorization server %s", self->as->issuer);
@@ -1087,6 +1109,8 @@ on_code_exchanged (GObject      *source_object,
 
       mc_oauth_revoke_refused (self->http, self->as->revocation_endpoint, self->client, self->client_secret,
                                token);
+      mc_audit_token_refused (mc_caller_info_get_identity_key (self->caller), self->resource, self->as->issuer,
+                              (const char * const *)extra, "sign-in", self->as->revocation_endpoint != NULL);
       fail_sign_in (task, MC_AUTH_ERROR_SCOPE_ESCALATION,
                     "%s issued a token with scopes the user did not allow (%s); it was refused%s",
                     self->as->issuer, extra_text,
@@ -1446,6 +1470,14 @@ port_of (const char *redirect_uri)
 }
 
 static void
+on_listener_rejected (McLoopbackListener *listener,
+                      const char         *reason,
+                      gpointer            user_data)
+{
+  mc_audit_listener_rejected (mc_loopback_listener_get_port (listener), reason);
+}
+
+static void
 open_listener (GTask *task)
 {
   McAuthFlow *self = g_task_get_source_object (task);
@@ -1466,6 +1498,9 @@ open_listener (GTask *task)
       g_clear_error (&error);
       self->listener = mc_loopback_listener_new (0, &error);
     }
+
+  if (self->listener != NULL)
+    g_signal_connect (self->listener, "rejected", G_CALLBACK (on_listener_rejected), NULL);
 
   if (self->listener == NULL)
     {

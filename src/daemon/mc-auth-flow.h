@@ -84,6 +84,7 @@ gboolean    mc_auth_flow_discover_finish      (McAuthFlow            *self,
                                                GError               **error);
 void        mc_auth_flow_set_policy           (McAuthFlow            *self,
                                                McPolicy              *policy);
+const char *mc_auth_flow_get_blocking_rule    (McAuthFlow            *self);
 GVariant   *mc_auth_flow_get_consent_details  (McAuthFlow            *self);
 const char *mc_auth_flow_get_resource         (McAuthFlow            *self);
 const char *mc_auth_flow_get_server_name      (McAuthFlow            *self);

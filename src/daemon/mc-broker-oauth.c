@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "mc-audit-events.h"
 #include "mc-broker-options.h"
 #include "mc-broker-private.h"
 #include "mc-error.h"
@@ -88,6 +89,7 @@ mc_broker_finish_authorize (McBroker   *self,
 
   decision = message != NULL ? g_strdup_printf ("%s (%s)", reason, message) : g_strdup (reason);
   mc_broker_log_decision (prompt, decision);
+  mc_audit_prompt_ended (prompt, reason, message);
   mc_prompt_respond (prompt, response, mc_broker_authorize_failure (reason, message));
   mc_broker_forget_prompt (self, prompt);
 }
@@ -95,12 +97,22 @@ mc_broker_finish_authorize (McBroker   *self,
 static void
 finish_with_error (McBroker     *self,
                    McPrompt     *prompt,
+                   McAuthFlow   *flow,
                    const GError *error)
 {
   const char *reason = mc_auth_error_to_reason (error);
   McResponse response = g_error_matches (error, MC_AUTH_ERROR, MC_AUTH_ERROR_ACCESS_DENIED)
     ? MC_RESPONSE_DECLINED : MC_RESPONSE_CANCELLED;
 
+  mc_audit_authorization (prompt, NULL, error);
+  if (g_error_matches (error, MC_AUTH_ERROR, MC_AUTH_ERROR_POLICY))
+    {
+      const char *rule = mc_auth_flow_get_blocking_rule (flow);
+
+      mc_audit_policy_blocked (mc_prompt_get_caller (prompt), mc_prompt_get_server_name (prompt),
+                               mc_auth_flow_get_resource (flow), rule != NULL ? rule : "allowed-domains",
+                               error->message);
+    }
   mc_broker_finish_authorize (self, prompt, response, reason, error->message);
 }
 
@@ -170,7 +182,7 @@ on_signed_in (GObject      *source_object,
         mc_prompter_client_show_open_failed (self->prompter, mc_prompt_get_id (prompt), error->message);
       else
         mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
-      finish_with_error (self, prompt, error);
+      finish_with_error (self, prompt, MC_AUTH_FLOW (source_object), error);
       return;
     }
 
@@ -180,6 +192,7 @@ on_signed_in (GObject      *source_object,
   scopes = mc_oauth_scope_join ((const char * const *)grant->scopes);
   decision = g_strdup_printf ("signed in as grant %s with scopes “%s”", grant->id, scopes);
   mc_broker_log_decision (prompt, decision);
+  mc_audit_authorization (prompt, grant, NULL);
 
   mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
   mc_prompt_respond (prompt, MC_RESPONSE_SUCCESS, grant_results (grant));
@@ -215,6 +228,7 @@ on_browser_opened (McAuthFlow *flow,
 
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_OPENED);
   mc_broker_log_decision (prompt, "browser opened");
+  mc_audit_browser_opened (prompt, FALSE);
   mc_prompter_client_show_opened (self->prompter, mc_prompt_get_id (prompt),
                                   mc_prompt_build_details (prompt, 0));
   mc_broker_release_screen (self, prompt);
@@ -256,6 +270,8 @@ mc_broker_authorize_answered (McBroker   *self,
   g_autofree char *decision = NULL;
   AuthorizeData *data = NULL;
 
+  if (!g_str_equal (answer, "open"))
+    mc_audit_user_decision (prompt, answer, NULL);
   if (g_str_equal (answer, "decline"))
     {
       mc_broker_finish_authorize (self, prompt, MC_RESPONSE_DECLINED, "declined", NULL);
@@ -273,6 +289,7 @@ mc_broker_authorize_answered (McBroker   *self,
   allowed_text = mc_oauth_scope_join ((const char * const *)allowed);
   decision = g_strdup_printf ("allowed, with scopes “%s”", allowed_text);
   mc_broker_log_decision (prompt, decision);
+  mc_audit_user_decision (prompt, "allow", (const char * const *)allowed);
 
   /* The screen stays held until the browser has the sign-in page, so no
    * other dialog comes up in between. */
@@ -303,7 +320,7 @@ on_discovered (GObject      *source_object,
 
   if (!discovered)
     {
-      finish_with_error (self, prompt, error);
+      finish_with_error (self, prompt, flow, error);
       return;
     }
 
@@ -520,6 +537,12 @@ typedef struct
 {
   McBroker              *self;
   GDBusMethodInvocation *invocation;
+  /* For the audit log. */
+  McCallerInfo          *caller;
+  McGrant               *grant;
+  gboolean               refresh;
+  char                  *access_token;
+  GVariant              *info;
 } MethodData;
 
 static MethodData *
@@ -538,6 +561,10 @@ method_data_free (MethodData *data)
 {
   g_object_unref (data->self);
   g_clear_object (&data->invocation);
+  g_clear_object (&data->caller);
+  g_clear_pointer (&data->grant, mc_grant_free);
+  g_clear_pointer (&data->access_token, mc_oauth_secret_free);
+  g_clear_pointer (&data->info, g_variant_unref);
   g_free (data);
 }
 
@@ -553,6 +580,26 @@ return_error (GDBusMethodInvocation *invocation,
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     g_dbus_method_invocation_return_error_literal (invocation, MC_ERROR, MC_ERROR_FAILED, error->message);
+}
+
+/* No token leaves unless its hand-out is on record (docs/audit.md). */
+static void
+on_token_audited (gboolean      written,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  g_autoptr(MethodData) data = user_data;
+
+  if (!written)
+    {
+      g_dbus_method_invocation_return_error (g_steal_pointer (&data->invocation), MC_ERROR, MC_ERROR_FAILED,
+                                             "The audit log cannot be written, so no token is handed out: %s",
+                                             error->message);
+      return;
+    }
+
+  mc_dbus_broker1_complete_get_token (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
+                                      data->access_token, data->info);
 }
 
 static void
@@ -578,9 +625,10 @@ on_token (GObject      *source_object,
   g_variant_builder_add (&info, "{sv}", "expires_at", g_variant_new_int64 (grant->expires_at));
   g_variant_builder_add (&info, "{sv}", "token_type", g_variant_new_string ("Bearer"));
 
-  mc_dbus_broker1_complete_get_token (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
-                                      access_token, g_variant_builder_end (&info));
-  mc_oauth_secret_free (access_token);
+  mc_audit_token_served (data->caller, grant, data->refresh);
+  data->access_token = access_token;
+  data->info = g_variant_ref_sink (g_variant_builder_end (&info));
+  mc_audit_after_flush (on_token_audited, g_steal_pointer (&data));
 }
 
 /* The policy's one decision about handing out a grant's token. A grant
@@ -589,6 +637,7 @@ on_token (GObject      *source_object,
 static gboolean
 check_grant_policy (McPolicy       *policy,
                     const McGrant  *grant,
+                    const char    **out_rule,
                     GError        **error)
 {
   gint64 lifetime = mc_policy_get_max_grant_lifetime (policy);
@@ -596,6 +645,9 @@ check_grant_policy (McPolicy       *policy,
 
   if (mc_policy_blocks_url (policy, grant->issuer))
     {
+      const char *rule = mc_policy_get_url_rule (policy, grant->issuer);
+
+      *out_rule = rule != NULL ? rule : "allowed-domains";
       g_set_error (error, MC_ERROR, MC_ERROR_POLICY_DENIED,
                    "The administrator’s policy does not allow the authorization server %s", grant->issuer);
       return FALSE;
@@ -606,6 +658,7 @@ check_grant_policy (McPolicy       *policy,
     {
       g_autofree char *text = mc_policy_format_lifetime (lifetime);
 
+      *out_rule = "max-grant-lifetime";
       g_set_error (error, MC_ERROR, MC_ERROR_NOT_AUTHORIZED,
                    "The sign-in to %s is older than the %s the administrator’s policy allows; "
                    "call Authorize to sign in again", grant->resource, text);
@@ -616,6 +669,7 @@ check_grant_policy (McPolicy       *policy,
     {
       if (mc_policy_forbids_scope (policy, grant->scopes[i]))
         {
+          *out_rule = "never-grant-scopes";
           g_set_error (error, MC_ERROR, MC_ERROR_NOT_AUTHORIZED,
                        "The grant for %s has the scope “%s”, which the administrator’s policy never grants; "
                        "call Authorize to sign in again without it", grant->resource, grant->scopes[i]);
@@ -636,6 +690,8 @@ get_token (McBroker              *self,
   gboolean refresh = FALSE;
   g_autoptr(McGrant) grant = NULL;
   g_autoptr(GError) error = NULL;
+  MethodData *data = NULL;
+  const char *rule = NULL;
 
   if (!mc_broker_check_caller_policy (self, caller, &error))
     {
@@ -653,16 +709,19 @@ get_token (McBroker              *self,
       return;
     }
 
-  if (!check_grant_policy (mc_broker_get_policy (self), grant, &error))
+  if (!check_grant_policy (mc_broker_get_policy (self), grant, &rule, &error))
     {
       g_message ("Refused a token of grant %s to %s: %s", grant->id, mc_caller_info_get_identity_key (caller),
                  error->message);
+      mc_audit_policy_blocked (caller, NULL, grant->resource, rule, error->message);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return;
     }
 
-  mc_token_service_get_token_async (self->tokens, grant->id, refresh, NULL, on_token,
-                                    method_data_new (self, invocation));
+  data = method_data_new (self, invocation);
+  data->caller = g_object_ref (caller);
+  data->refresh = refresh;
+  mc_token_service_get_token_async (self->tokens, grant->id, refresh, NULL, on_token, data);
 }
 
 gboolean
@@ -722,6 +781,18 @@ mc_broker_handle_list_grants (McDbusBroker1         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The grant is gone whether or not that could be recorded: say so. */
+static void
+on_revoke_audited (gboolean      written,
+                   const GError *error,
+                   gpointer      user_data)
+{
+  g_autoptr(MethodData) data = user_data;
+
+  mc_dbus_broker1_complete_revoke_grant (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
+                                         data->info);
+}
+
 static void
 on_grant_revoked (GObject      *source_object,
                   GAsyncResult *result,
@@ -742,8 +813,9 @@ on_grant_revoked (GObject      *source_object,
 
   g_variant_builder_add (&builder, "{sv}", "revoked_at_server", g_variant_new_boolean (revoked_at_server));
   g_variant_builder_add (&builder, "{sv}", "keyring_items_deleted", g_variant_new_uint32 (items_deleted));
-  mc_dbus_broker1_complete_revoke_grant (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
-                                         g_variant_builder_end (&builder));
+  mc_audit_token_revoked (data->grant, data->caller, revoked_at_server, items_deleted);
+  data->info = g_variant_ref_sink (g_variant_builder_end (&builder));
+  mc_audit_after_flush (on_revoke_audited, g_steal_pointer (&data));
 }
 
 static void
@@ -755,6 +827,7 @@ revoke_grant (McBroker              *self,
   const char *visible = mc_broker_visible_identity (caller);
   const char *grant_id = NULL;
   g_autoptr(McGrant) grant = NULL;
+  MethodData *data = NULL;
 
   g_variant_get (arguments, "(&s)", &grant_id);
   grant = mc_grant_store_lookup (self->auth.grants, grant_id);
@@ -768,8 +841,10 @@ revoke_grant (McBroker              *self,
 
   g_message ("Revoking grant %s of %s for %s at the request of %s", grant->id, grant->app, grant->resource,
              mc_caller_info_get_identity_key (caller));
-  mc_token_service_revoke_async (self->tokens, grant_id, NULL, on_grant_revoked,
-                                 method_data_new (self, invocation));
+  data = method_data_new (self, invocation);
+  data->caller = g_object_ref (caller);
+  data->grant = g_steal_pointer (&grant);
+  mc_token_service_revoke_async (self->tokens, grant_id, NULL, on_grant_revoked, data);
 }
 
 gboolean

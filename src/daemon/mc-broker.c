@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "mc-broker-private.h"
+#include "mc-audit-events.h"
 #include "mc-broker-options.h"
 #include "mc-error.h"
 #include "mc-fair-queue.h"
@@ -94,14 +95,16 @@ mc_broker_check_caller_policy (McBroker      *self,
                                McCallerInfo  *caller,
                                GError       **error)
 {
+  const char *why = "The administrator’s policy accepts only apps the broker can identify; this program "
+                    "could not be identified (see caller-identity.md)";
+
   if (!mc_policy_get_verified_callers_only (mc_broker_get_policy (self)) ||
       mc_caller_info_is_verified (caller))
     return TRUE;
 
   g_message ("Refused %s: the policy accepts only verified callers", mc_caller_info_get_identity_key (caller));
-  g_set_error_literal (error, MC_ERROR, MC_ERROR_POLICY_DENIED,
-                       "The administrator’s policy accepts only apps the broker can identify; this program "
-                       "could not be identified (see caller-identity.md)");
+  mc_audit_policy_blocked (caller, NULL, NULL, "only-verified-callers", why);
+  g_set_error_literal (error, MC_ERROR, MC_ERROR_POLICY_DENIED, why);
   return FALSE;
 }
 
@@ -234,6 +237,7 @@ finish_prompt (McBroker   *self,
     }
 
   mc_broker_log_decision (prompt, reason != NULL ? reason : action);
+  mc_audit_prompt_ended (prompt, reason != NULL ? reason : action, NULL);
   mc_prompt_respond (prompt, response, build_results (action, reason, FALSE));
   mc_broker_forget_prompt (self, prompt);
 }
@@ -253,6 +257,7 @@ withdraw_prompt (McBroker *self,
       if (state == MC_PROMPT_STATE_DONE)
         return;
       mc_broker_log_decision (prompt, "withdrawn by the caller");
+      mc_audit_prompt_ended (prompt, "withdrawn", NULL);
       if (state != MC_PROMPT_STATE_DISCOVERING && state != MC_PROMPT_STATE_QUEUED)
         mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
       mc_broker_forget_prompt (self, prompt);
@@ -264,6 +269,7 @@ withdraw_prompt (McBroker *self,
     case MC_PROMPT_STATE_QUEUED:
     case MC_PROMPT_STATE_SHOWING:
       mc_broker_log_decision (prompt, "withdrawn by the caller");
+      mc_audit_prompt_ended (prompt, "withdrawn", NULL);
       if (state == MC_PROMPT_STATE_SHOWING)
         mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
       mc_broker_forget_prompt (self, prompt);
@@ -479,6 +485,7 @@ on_browser_launched (GObject      *source_object,
     }
 
   mc_broker_log_decision (prompt, remembered ? "opened (always allowed)" : data->remember ? "opened, always allow" : "opened");
+  mc_audit_browser_opened (prompt, remembered);
   mc_prompt_respond (prompt, MC_RESPONSE_SUCCESS, build_results ("accept", NULL, remembered));
   enter_opened_state (self, prompt);
 }
@@ -538,6 +545,7 @@ process_queue (gpointer user_data)
   self->current = g_object_ref (prompt);
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_SHOWING);
   mc_broker_log_decision (prompt, "shown");
+  mc_audit_prompt_shown (prompt);
 
   mc_prompter_client_show_prompt_async (self->prompter,
                                         mc_prompt_get_id (prompt),
@@ -580,6 +588,7 @@ on_prompter_answered (McPrompterClient *prompter,
       return;
     }
 
+  mc_audit_user_decision (prompt, answer, NULL);
   if (g_str_equal (answer, "open"))
     open_in_browser (self, prompt, FALSE);
   else if (g_str_equal (answer, "open-always"))
@@ -739,6 +748,19 @@ mc_broker_track_prompt (McBroker *self,
   g_hash_table_insert (self->prompts, g_strdup (mc_prompt_get_id (prompt)), g_object_ref (prompt));
 }
 
+/* A URL no dialog shows: an error at once, nothing opened. */
+static void
+refuse_blocked_url (GDBusMethodInvocation *invocation,
+                    const char            *server_name,
+                    McUrlVerdict          *verdict)
+{
+  g_message ("Refused to show a URL from %s for server “%s”: %s",
+             g_dbus_method_invocation_get_sender (invocation), server_name,
+             mc_url_verdict_get_reason (verdict));
+  g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_URL_BLOCKED,
+                                         "This URL is never opened: %s", mc_url_verdict_get_reason (verdict));
+}
+
 static void
 on_elicit_caller_identified (GObject      *source_object,
                              GAsyncResult *result,
@@ -765,6 +787,18 @@ on_elicit_caller_identified (GObject      *source_object,
       g_dbus_method_invocation_return_error_literal (g_steal_pointer (&data->invocation),
                                                      MC_ERROR, MC_ERROR_FAILED,
                                                      "The broker is shutting down");
+      return;
+    }
+
+  if (mc_url_verdict_get_risk (data->verdict) == MC_URL_RISK_BLOCKED)
+    {
+      const char *rule = mc_policy_get_url_rule (mc_broker_get_policy (self), data->url);
+      const char *server_name = NULL;
+
+      g_variant_lookup (data->server, "name", "&s", &server_name);
+      mc_audit_policy_blocked (caller, server_name, data->url, rule != NULL ? rule : "allowed-domains",
+                               mc_url_verdict_get_reason (data->verdict));
+      refuse_blocked_url (g_steal_pointer (&data->invocation), server_name, data->verdict);
       return;
     }
 
@@ -831,17 +865,13 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  /* The policy's decision on URLs is part of the verdict (flag "policy"). */
+  /* The policy's decision on URLs is part of the verdict (flag "policy").
+   * Its refusals are the caller's to be audited, so they wait until the
+   * caller is known; the others need no lookup. */
   verdict = mc_policy_judge_url (mc_broker_get_policy (self), url, dict_lookup_string (&server, "url"));
-  if (mc_url_verdict_get_risk (verdict) == MC_URL_RISK_BLOCKED)
+  if (mc_url_verdict_get_risk (verdict) == MC_URL_RISK_BLOCKED && !mc_url_verdict_has_flag (verdict, "policy"))
     {
-      g_message ("Refused to show a URL from %s for server “%s”: %s",
-                 g_dbus_method_invocation_get_sender (invocation),
-                 dict_lookup_string (&server, "name"),
-                 mc_url_verdict_get_reason (verdict));
-      g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_URL_BLOCKED,
-                                             "This URL is never opened: %s",
-                                             mc_url_verdict_get_reason (verdict));
+      refuse_blocked_url (invocation, dict_lookup_string (&server, "name"), verdict);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
@@ -1011,6 +1041,7 @@ complete_elicitation (McBroker              *self,
     }
 
   mc_broker_log_decision (prompt, "completed by the server");
+  mc_audit_prompt_ended (prompt, "completed", NULL);
   mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
   mc_broker_forget_prompt (self, prompt);
   mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, TRUE);
@@ -1202,6 +1233,7 @@ mc_broker_iface_init (McDbusBroker1Iface *iface)
   iface->handle_get_token = mc_broker_handle_get_token;
   iface->handle_list_grants = mc_broker_handle_list_grants;
   iface->handle_revoke_grant = mc_broker_handle_revoke_grant;
+  iface->handle_list_audit_events = mc_broker_handle_list_audit_events;
 }
 
 /* Object {{{1 */
@@ -1342,6 +1374,7 @@ mc_broker_shutdown (McBroker *self)
       McPrompt *prompt = l->data;
 
       g_cancellable_cancel (mc_prompt_get_cancellable (prompt));
+      mc_audit_prompt_ended (prompt, "broker-exit", NULL);
       if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
         mc_prompt_respond (prompt, MC_RESPONSE_CANCELLED, mc_broker_authorize_failure ("broker-exit", NULL));
       else if (mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)
