@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * SPDX-FileCopyrightText: Copyright © the MCP Consent Broker contributors
+ */
+
+/* The manager window ("MCP Consent") against the real daemon on the
+ * test's bus, with a real gnome-keyring and a sign-in to the mock
+ * authorization server: driven by real X key events (xdotool) on a
+ * private Xvfb, as a keyboard user would.  The window is built into this
+ * process (as test-consent-dialog builds the dialog), so that it can be
+ * read back and photographed; it talks to the daemon over D-Bus like the
+ * installed program does. */
+
+#include "config.h"
+
+#include <gtk/gtk.h>
+
+#include "mc-error.h"
+#include "mc-manager-window-private.h"
+#include "mc-test-oauth.h"
+#include "mc-test-xdotool.h"
+#include "mc-test-xvfb.h"
+
+#define TOKEN_SCHEMA "io.github.mcp_consent.Token"
+#define WINDOW_TITLE "MCP Consent"
+#define AGENT_APP_ID "org.example.Agent"
+
+/* Helpers {{{1 */
+
+typedef struct
+{
+  McManagerWindow *window;
+  const char      *page;
+  guint            count;
+} EntriesWait;
+
+static gboolean
+has_entries (gpointer user_data)
+{
+  EntriesWait *wait = user_data;
+
+  return mc_manager_window_get_n_entries (wait->window, wait->page) == wait->count;
+}
+
+static void
+wait_entries (McManagerWindow *window,
+              const char      *page,
+              guint            count)
+{
+  EntriesWait wait = { window, page, count };
+  g_autofree char *what = g_strdup_printf ("%u entries on the %s page", count, page);
+
+  mc_test_wait_until (has_entries, &wait, what);
+}
+
+typedef struct
+{
+  McManagerWindow *window;
+  const char      *state;
+} StateWait;
+
+static gboolean
+shows_state (gpointer user_data)
+{
+  StateWait *wait = user_data;
+
+  return g_strcmp0 (mc_manager_window_get_visible_state (wait->window), wait->state) == 0;
+}
+
+static void
+wait_state (McManagerWindow *window,
+            const char      *state)
+{
+  StateWait wait = { window, state };
+
+  mc_test_wait_until (shows_state, &wait, state);
+}
+
+static gboolean
+window_shown (gpointer user_data)
+{
+  return mc_test_xdotool_window_exists (user_data);
+}
+
+/* The window of that title, once it is on screen. */
+static char *
+wait_window (const char *title)
+{
+  mc_test_wait_until (window_shown, (gpointer)title, title);
+  return mc_test_xdotool_find_window (title);
+}
+
+static gboolean
+window_gone (gpointer user_data)
+{
+  return !mc_test_xdotool_window_exists (user_data);
+}
+
+static GVariant *
+call_list (McTestOAuth *fixture,
+           const char  *method)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = mc_test_client_call (fixture->client, method, NULL, &error);
+  GVariant *entries = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@aa{sv})", &entries);
+  return entries;
+}
+
+typedef struct
+{
+  McTestOAuth *fixture;
+  const char  *method;
+} EmptyWait;
+
+static gboolean
+daemon_list_empty (gpointer user_data)
+{
+  EmptyWait *wait = user_data;
+  g_autoptr(GVariant) entries = call_list (wait->fixture, wait->method);
+
+  return g_variant_n_children (entries) == 0;
+}
+
+static void
+save_screenshot (McManagerWindow *window,
+                 const char      *name)
+{
+  GtkWidget *widget = GTK_WIDGET (window);
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *directory = NULL;
+  g_autofree char *file_name = NULL;
+  g_autofree char *path = NULL;
+  GtkSnapshot *snapshot;
+  int width, height;
+
+  gtk_test_widget_wait_for_draw (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
+                                         node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+
+  directory = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (directory, 0755), ==, 0);
+  file_name = g_strdup_printf ("%s.png", name);
+  path = g_build_filename (directory, file_name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s (%d×%d)", path, width, height);
+}
+
+/* mcp-consent elicit, run by the sandboxed app AGENT_APP_ID: "always
+ * allow" is offered to verified apps only.  Returns what it printed. */
+static char *
+elicit_as_agent (McTestOAuth *fixture,
+                 const char  *url)
+{
+  g_autofree char *cli = g_build_filename (mc_test_build_path ("MC_TEST_PREFIX"), "bin", "mcp-consent", NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+
+  /* The sandbox sees the installed prefix, as e2e's do. */
+  mc_test_ensure_installed ();
+  process = mc_test_env_spawn_in_flatpak (fixture->env, AGENT_APP_ID,
+                                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                                          &error, cli, "elicit",
+                                          "--server-name", "Example Files",
+                                          "--server-url", "https://mcp.example.com/mcp",
+                                          "--url", url, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (err != NULL && err[0] != '\0')
+    g_test_message ("mcp-consent in the sandbox said: %s", err);
+  return out;
+}
+
+static McManagerWindow *
+open_window (McTestEnv *env)
+{
+  g_autoptr(GDBusConnection) connection = mc_test_env_connect (env);
+  McManagerWindow *window = mc_manager_window_new (NULL, connection);
+
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+/* Tests {{{1 */
+
+/* The user's whole errand: see what the broker keeps, sign an app out,
+ * and take back an "always allow" — with the keyboard only. */
+static void
+test_revoke_and_forget (void)
+{
+  g_autoptr(McTestOAuth) fixture = mc_test_oauth_new (NULL, MC_TEST_ENV_NONE);
+  g_autoptr(GVariant) remembered = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *grant_id = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *pending = NULL;
+  g_autofree char *xid = NULL;
+  g_autofree char *dialog = NULL;
+  g_autoptr(GVariant) closed = NULL;
+  McManagerWindow *window = NULL;
+  EmptyWait grants_gone = { fixture, "ListGrants" };
+  EmptyWait remembered_gone = { fixture, "ListRemembered" };
+  guint records = 0;
+
+  /* A sign-in, an "always allow" decision, and a prompt on screen. */
+  grant_id = mc_test_oauth_sign_in (fixture, "open", NULL);
+  items = mc_test_env_list_secret_items (fixture->env, TOKEN_SCHEMA);
+  g_assert_cmpuint (items->len, >, 0);
+  g_clear_pointer (&items, g_ptr_array_unref);
+  /* Used once, so the window has a "last used" to show. */
+  token = mc_test_oauth_get_token (fixture, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&token, g_free);
+
+  mc_test_env_set_script (fixture->env, "open-always\nhang\n");
+  out = elicit_as_agent (fixture, "https://accounts.example.com/connect?flow=1");
+  g_assert_cmpstr (out, ==, "accept\n");
+  remembered = call_list (fixture, "ListRemembered");
+  g_assert_cmpuint (g_variant_n_children (remembered), ==, 1);
+
+  {
+    g_auto(GVariantBuilder) server = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+    g_autoptr(GVariant) reply = NULL;
+
+    g_variant_builder_add (&server, "{sv}", "name", g_variant_new_string ("Example Calendar"));
+    g_variant_builder_add (&server, "{sv}", "url", g_variant_new_string ("https://calendar.example.net/mcp"));
+    reply = mc_test_client_call (fixture->client, "ElicitUrl",
+                                 g_variant_new ("(sa{sv}ssa{sv})", "", &server,
+                                                "https://calendar.example.net/consent?code=SECRET",
+                                                "Confirm access to your calendar.", NULL),
+                                 &error);
+    g_assert_no_error (error);
+    g_variant_get (reply, "(o)", &pending);
+  }
+
+  window = open_window (fixture->env);
+  wait_state (window, "content");
+  wait_entries (window, "grants", 1);
+  wait_entries (window, "remembered", 1);
+  /* The accepted link's "finish in your browser" notice, and the prompt. */
+  wait_entries (window, "pending", 2);
+  save_screenshot (window, "manager");
+  mc_manager_window_show_page (window, "remembered");
+  save_screenshot (window, "manager-remembered");
+  mc_manager_window_show_page (window, "pending");
+  save_screenshot (window, "manager-pending");
+
+  /* Withdrawn by its caller: it leaves the "Waiting" page; the notice stays. */
+  closed = g_dbus_connection_call_sync (fixture->client->connection, BUS_NAME, pending,
+                                        "io.github.mcp_consent.Request1", "Close",
+                                        NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  mc_manager_window_refresh (window);
+  wait_entries (window, "pending", 1);
+
+  xid = wait_window (WINDOW_TITLE);
+
+  /* Delete asks first; Escape keeps the sign-in. */
+  mc_test_xdotool_press_keys (xid, "alt+1 Delete");
+  dialog = wait_window ("Revoke Sign-in");
+  mc_test_xdotool_press_keys (dialog, "Escape");
+  mc_test_wait_until (window_gone, (gpointer)"Revoke Sign-in", "the question to go away");
+  g_clear_pointer (&dialog, g_free);
+  token = mc_test_oauth_get_token (fixture, NULL, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (token);
+  g_clear_pointer (&token, g_free);
+
+  /* Delete again, and Revoke. */
+  mc_test_xdotool_press_keys (xid, "alt+1 Delete");
+  dialog = wait_window ("Revoke Sign-in");
+  mc_test_xdotool_press_keys (dialog, "alt+r");
+  mc_test_wait_until (daemon_list_empty, &grants_gone, "the grant to be revoked");
+  wait_entries (window, "grants", 0);
+  g_clear_pointer (&dialog, g_free);
+
+  /* The app is signed out, and its tokens are gone from the keyring. */
+  token = mc_test_oauth_get_token (fixture, NULL, FALSE, NULL, &error);
+  g_assert_null (token);
+  g_assert_error (error, MC_ERROR, MC_ERROR_NOT_AUTHORIZED);
+  g_clear_error (&error);
+  items = mc_test_env_list_secret_items (fixture->env, TOKEN_SCHEMA);
+  g_assert_cmpuint (items->len, ==, 0);
+  g_assert_nonnull (mc_manager_window_get_status (window));
+
+  /* Forget the "always allow": to the row, Tab to its button, Space. */
+  mc_test_xdotool_press_keys (xid, "alt+2 Tab space");
+  dialog = wait_window ("Forget Choice");
+  mc_test_xdotool_press_keys (dialog, "alt+f");
+  mc_test_wait_until (daemon_list_empty, &remembered_gone, "the decision to be forgotten");
+  wait_entries (window, "remembered", 0);
+  save_screenshot (window, "manager-empty");
+
+  /* The same link of the same app now asks again. */
+  records = mc_test_env_count_records (fixture->env);
+  mc_test_env_set_script (fixture->env, "decline\n");
+  g_clear_pointer (&out, g_free);
+  out = elicit_as_agent (fixture, "https://accounts.example.com/connect?flow=2");
+  g_assert_cmpstr (out, ==, "decline\n");
+  {
+    g_autoptr(JsonObject) record = mc_test_env_wait_record (fixture->env, records);
+
+    g_assert_cmpstr (json_object_get_string_member (record, "event"), ==, "prompt");
+    g_assert_cmpstr (json_object_get_string_member (record, "app_id"), ==, AGENT_APP_ID);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* No daemon on the bus (none installed for activation): the window says
+ * so and offers Retry, which works once the daemon is there. */
+static void
+test_unreachable_and_retry (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autofree char *xid = NULL;
+  McManagerWindow *window = NULL;
+
+  window = open_window (env);
+  wait_state (window, "unreachable");
+  save_screenshot (window, "manager-unreachable");
+
+  mc_test_env_start_daemon (env);
+  xid = wait_window (WINDOW_TITLE);
+  mc_test_xdotool_press_keys (xid, "alt+r");
+  wait_state (window, "content");
+  g_assert_cmpuint (mc_manager_window_get_n_entries (window, "grants"), ==, 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GTestDBus) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  int status;
+
+  /* As test-consent-dialog: the same pixels everywhere, no AT-SPI bus. */
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GTK_A11Y", "test", TRUE);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  g_setenv ("TZ", "UTC", TRUE);
+
+  /* A private session bus keeps GTK from reaching for a real one; the
+   * window itself talks to each test's own bus. */
+  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (bus);
+
+  if (!mc_test_xvfb_start (&error))
+    {
+      g_printerr ("Bail out! Cannot start Xvfb: %s\n", error->message);
+      return 1;
+    }
+
+  gtk_test_init (&argc, &argv, NULL);
+  /* Page changes take effect at once, so screenshots show the page asked for. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  g_test_add_func ("/manager/revoke-and-forget", test_revoke_and_forget);
+  g_test_add_func ("/manager/unreachable-and-retry", test_unreachable_and_retry);
+
+  status = g_test_run ();
+  mc_test_xvfb_stop ();
+  g_test_dbus_down (bus);
+  return status;
+}
