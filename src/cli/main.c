@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "cli-audit.h"
 #include "cli-common.h"
 #include "cli-oauth.h"
 #include "mc-error.h"
@@ -298,6 +299,7 @@ static const Command commands[] = {
   { "grants", cli_cmd_grants, N_("List the sign-ins the broker keeps") },
   { "revoke", cli_cmd_revoke, N_("Sign out: revoke a grant and delete its tokens") },
   { "client", cli_cmd_client, N_("Set the OAuth client to use for a server") },
+  { "audit", cli_cmd_audit, N_("Show or verify the audit log") },
 };
 
 static void

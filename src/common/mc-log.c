@@ -17,11 +17,14 @@ mc_log_writer (GLogLevelFlags   log_level,
 {
   g_autofree char *line = NULL;
   const char *domain = NULL;
+  const char *message_id = NULL;
 
   for (gsize i = 0; i < n_fields; i++)
     {
       if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
         domain = fields[i].value;
+      else if (g_str_equal (fields[i].key, "MESSAGE_ID"))
+        message_id = fields[i].value;
     }
 
   if (g_log_writer_default_would_drop (log_level, domain))
@@ -35,7 +38,12 @@ mc_log_writer (GLogLevelFlags   log_level,
   /* Everything else goes to stderr, debug included: stdout belongs to the
    * program's output (and to a parent that reads it). */
   line = g_log_writer_format_fields (log_level, fields, n_fields, FALSE);
-  fprintf (stderr, "%s\n", line);
+  /* The audit events' ids, which the journal would have as a field
+   * (docs/audit.md): what a test or a log collector matches. */
+  if (message_id != NULL)
+    fprintf (stderr, "%s MESSAGE_ID=%s\n", line, message_id);
+  else
+    fprintf (stderr, "%s\n", line);
   fflush (stderr);
 
   return G_LOG_WRITER_HANDLED;

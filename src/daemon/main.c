@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mc-audit-log.h"
 #include "mc-broker.h"
 #include "mc-error.h"
 #include "mc-log.h"
@@ -27,6 +28,7 @@ typedef struct
   McPrompterClient *prompter;
   McRemembered     *remembered;
   McAuthServices    auth;
+  McAuditLog       *audit;
   guint             acquire_timeout_id;
   int               exit_status;
 } Daemon;
@@ -183,6 +185,27 @@ http_timeout (void)
   return MC_HTTP_DEFAULT_TIMEOUT;
 }
 
+/* A test hook, as MCP_CONSENT_HTTP_TIMEOUT: rotation without writing
+ * megabytes. */
+static goffset
+audit_rotate_size (void)
+{
+  const char *value = g_getenv ("MCP_CONSENT_AUDIT_ROTATE_SIZE");
+  guint64 bytes = 0;
+
+  if (value != NULL && g_ascii_string_to_unsigned (value, 10, 256, G_MAXINT32, &bytes, NULL))
+    return (goffset)bytes;
+  return MC_AUDIT_DEFAULT_ROTATE_SIZE;
+}
+
+/* Runs the main context until nothing is left to dispatch, or a while. */
+static void
+drain_main_context (void)
+{
+  for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+    ;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -194,6 +217,7 @@ main (int   argc,
   g_autofree char *grants_path = NULL;
   g_autofree char *clients_config_path = NULL;
   g_autofree char *registrations_path = NULL;
+  g_autofree char *state_dir = NULL;
   Daemon daemon = { 0 };
   guint owner_id = 0;
 
@@ -225,6 +249,17 @@ main (int   argc,
 
   /* Registers the io.github.mcp_consent.Error names. */
   (void) MC_ERROR;
+
+  /* Nothing is served that cannot be recorded (docs/audit.md); the log
+   * is opened, from its end, before the name is owned. */
+  state_dir = mc_paths_state_file ("");
+  daemon.audit = mc_audit_log_new (state_dir, audit_rotate_size (), MC_AUDIT_DEFAULT_KEEP_FILES, &error);
+  if (daemon.audit == NULL)
+    {
+      g_printerr ("mcp-consentd: cannot open the audit log: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  mc_audit_log_set_default (daemon.audit);
 
   daemon.loop = g_main_loop_new (NULL, FALSE);
   daemon.exit_status = EXIT_SUCCESS;
@@ -264,14 +299,18 @@ main (int   argc,
       g_autoptr(GDBusConnection) hold = connection != NULL ? g_object_ref (connection) : NULL;
 
       mc_broker_shutdown (daemon.broker);
-      if (hold != NULL)
-        g_dbus_connection_flush_sync (hold, NULL, NULL);
 
       /* What the shutdown cancelled (sign-ins, refreshes) finishes from
-       * the main loop; let it, so that each lets go of what it holds. */
-      for (guint i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
-        ;
+       * the main loop; let it, so that each lets go of what it holds.
+       * Then the last records are written, and the answers waiting for
+       * them go out. */
+      drain_main_context ();
+      mc_audit_log_close (daemon.audit);
+      drain_main_context ();
+      if (hold != NULL)
+        g_dbus_connection_flush_sync (hold, NULL, NULL);
     }
+  mc_audit_log_close (daemon.audit);
 
   g_bus_unown_name (owner_id);
   g_clear_handle_id (&daemon.acquire_timeout_id, g_source_remove);
@@ -281,6 +320,8 @@ main (int   argc,
   g_clear_object (&daemon.auth.http);
   g_clear_object (&daemon.auth.grants);
   g_clear_object (&daemon.auth.clients);
+  mc_audit_log_set_default (NULL);
+  g_clear_object (&daemon.audit);
   g_main_loop_unref (daemon.loop);
 
   return daemon.exit_status;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mc-auth-flow.h"
+#include "mc-audit-events.h"
 #include "mc-error.h"
 #include "mc-loopback-listener.h"
 #include "mc-oauth-metadata.h"
@@ -1036,6 +1037,8 @@ on_code_exchanged (GObject      *source_object,
 
       mc_oauth_revoke_refused (self->http, self->as->revocation_endpoint, self->client, self->client_secret,
                                token);
+      mc_audit_token_refused (mc_caller_info_get_identity_key (self->caller), self->resource, self->as->issuer,
+                              (const char * const *)extra, "sign-in", self->as->revocation_endpoint != NULL);
       fail_sign_in (task, MC_AUTH_ERROR_SCOPE_ESCALATION,
                     "%s issued a token with scopes the user did not allow (%s); it was refused%s",
                     self->as->issuer, extra_text,
@@ -1395,6 +1398,14 @@ port_of (const char *redirect_uri)
 }
 
 static void
+on_listener_rejected (McLoopbackListener *listener,
+                      const char         *reason,
+                      gpointer            user_data)
+{
+  mc_audit_listener_rejected (mc_loopback_listener_get_port (listener), reason);
+}
+
+static void
 open_listener (GTask *task)
 {
   McAuthFlow *self = g_task_get_source_object (task);
@@ -1415,6 +1426,9 @@ open_listener (GTask *task)
       g_clear_error (&error);
       self->listener = mc_loopback_listener_new (0, &error);
     }
+
+  if (self->listener != NULL)
+    g_signal_connect (self->listener, "rejected", G_CALLBACK (on_listener_rejected), NULL);
 
   if (self->listener == NULL)
     {

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "mc-audit-events.h"
 #include "mc-broker-options.h"
 #include "mc-broker-private.h"
 #include "mc-error.h"
@@ -88,6 +89,7 @@ mc_broker_finish_authorize (McBroker   *self,
 
   decision = message != NULL ? g_strdup_printf ("%s (%s)", reason, message) : g_strdup (reason);
   mc_broker_log_decision (prompt, decision);
+  mc_audit_prompt_ended (prompt, reason, message);
   mc_prompt_respond (prompt, response, mc_broker_authorize_failure (reason, message));
   mc_broker_forget_prompt (self, prompt);
 }
@@ -101,6 +103,7 @@ finish_with_error (McBroker     *self,
   McResponse response = g_error_matches (error, MC_AUTH_ERROR, MC_AUTH_ERROR_ACCESS_DENIED)
     ? MC_RESPONSE_DECLINED : MC_RESPONSE_CANCELLED;
 
+  mc_audit_authorization (prompt, NULL, error);
   mc_broker_finish_authorize (self, prompt, response, reason, error->message);
 }
 
@@ -180,6 +183,7 @@ on_signed_in (GObject      *source_object,
   scopes = mc_oauth_scope_join ((const char * const *)grant->scopes);
   decision = g_strdup_printf ("signed in as grant %s with scopes “%s”", grant->id, scopes);
   mc_broker_log_decision (prompt, decision);
+  mc_audit_authorization (prompt, grant, NULL);
 
   mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
   mc_prompt_respond (prompt, MC_RESPONSE_SUCCESS, grant_results (grant));
@@ -215,6 +219,7 @@ on_browser_opened (McAuthFlow *flow,
 
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_OPENED);
   mc_broker_log_decision (prompt, "browser opened");
+  mc_audit_browser_opened (prompt, FALSE);
   mc_prompter_client_show_opened (self->prompter, mc_prompt_get_id (prompt),
                                   mc_prompt_build_details (prompt, 0));
   mc_broker_release_screen (self, prompt);
@@ -256,6 +261,8 @@ mc_broker_authorize_answered (McBroker   *self,
   g_autofree char *decision = NULL;
   AuthorizeData *data = NULL;
 
+  if (!g_str_equal (answer, "open"))
+    mc_audit_user_decision (prompt, answer, NULL);
   if (g_str_equal (answer, "decline"))
     {
       mc_broker_finish_authorize (self, prompt, MC_RESPONSE_DECLINED, "declined", NULL);
@@ -273,6 +280,7 @@ mc_broker_authorize_answered (McBroker   *self,
   allowed_text = mc_oauth_scope_join ((const char * const *)allowed);
   decision = g_strdup_printf ("allowed, with scopes “%s”", allowed_text);
   mc_broker_log_decision (prompt, decision);
+  mc_audit_user_decision (prompt, "allow", (const char * const *)allowed);
 
   /* The screen stays held until the browser has the sign-in page, so no
    * other dialog comes up in between. */
@@ -513,6 +521,12 @@ typedef struct
 {
   McBroker              *self;
   GDBusMethodInvocation *invocation;
+  /* For the audit log. */
+  McCallerInfo          *caller;
+  McGrant               *grant;
+  gboolean               refresh;
+  char                  *access_token;
+  GVariant              *info;
 } MethodData;
 
 static MethodData *
@@ -531,6 +545,10 @@ method_data_free (MethodData *data)
 {
   g_object_unref (data->self);
   g_clear_object (&data->invocation);
+  g_clear_object (&data->caller);
+  g_clear_pointer (&data->grant, mc_grant_free);
+  g_clear_pointer (&data->access_token, mc_oauth_secret_free);
+  g_clear_pointer (&data->info, g_variant_unref);
   g_free (data);
 }
 
@@ -546,6 +564,26 @@ return_error (GDBusMethodInvocation *invocation,
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     g_dbus_method_invocation_return_error_literal (invocation, MC_ERROR, MC_ERROR_FAILED, error->message);
+}
+
+/* No token leaves unless its hand-out is on record (docs/audit.md). */
+static void
+on_token_audited (gboolean      written,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  g_autoptr(MethodData) data = user_data;
+
+  if (!written)
+    {
+      g_dbus_method_invocation_return_error (g_steal_pointer (&data->invocation), MC_ERROR, MC_ERROR_FAILED,
+                                             "The audit log cannot be written, so no token is handed out: %s",
+                                             error->message);
+      return;
+    }
+
+  mc_dbus_broker1_complete_get_token (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
+                                      data->access_token, data->info);
 }
 
 static void
@@ -571,9 +609,10 @@ on_token (GObject      *source_object,
   g_variant_builder_add (&info, "{sv}", "expires_at", g_variant_new_int64 (grant->expires_at));
   g_variant_builder_add (&info, "{sv}", "token_type", g_variant_new_string ("Bearer"));
 
-  mc_dbus_broker1_complete_get_token (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
-                                      access_token, g_variant_builder_end (&info));
-  mc_oauth_secret_free (access_token);
+  mc_audit_token_served (data->caller, grant, data->refresh);
+  data->access_token = access_token;
+  data->info = g_variant_ref_sink (g_variant_builder_end (&info));
+  mc_audit_after_flush (on_token_audited, g_steal_pointer (&data));
 }
 
 static void
@@ -585,6 +624,7 @@ get_token (McBroker              *self,
   const char *resource = NULL;
   gboolean refresh = FALSE;
   g_autoptr(McGrant) grant = NULL;
+  MethodData *data = NULL;
 
   g_variant_get (arguments, "(&sb)", &resource, &refresh);
   grant = mc_grant_store_find (self->auth.grants, mc_caller_info_get_identity_key (caller), resource);
@@ -596,8 +636,10 @@ get_token (McBroker              *self,
       return;
     }
 
-  mc_token_service_get_token_async (self->tokens, grant->id, refresh, NULL, on_token,
-                                    method_data_new (self, invocation));
+  data = method_data_new (self, invocation);
+  data->caller = g_object_ref (caller);
+  data->refresh = refresh;
+  mc_token_service_get_token_async (self->tokens, grant->id, refresh, NULL, on_token, data);
 }
 
 gboolean
@@ -657,6 +699,18 @@ mc_broker_handle_list_grants (McDbusBroker1         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The grant is gone whether or not that could be recorded: say so. */
+static void
+on_revoke_audited (gboolean      written,
+                   const GError *error,
+                   gpointer      user_data)
+{
+  g_autoptr(MethodData) data = user_data;
+
+  mc_dbus_broker1_complete_revoke_grant (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
+                                         data->info);
+}
+
 static void
 on_grant_revoked (GObject      *source_object,
                   GAsyncResult *result,
@@ -677,8 +731,9 @@ on_grant_revoked (GObject      *source_object,
 
   g_variant_builder_add (&builder, "{sv}", "revoked_at_server", g_variant_new_boolean (revoked_at_server));
   g_variant_builder_add (&builder, "{sv}", "keyring_items_deleted", g_variant_new_uint32 (items_deleted));
-  mc_dbus_broker1_complete_revoke_grant (MC_DBUS_BROKER1 (data->self), g_steal_pointer (&data->invocation),
-                                         g_variant_builder_end (&builder));
+  mc_audit_token_revoked (data->grant, data->caller, revoked_at_server, items_deleted);
+  data->info = g_variant_ref_sink (g_variant_builder_end (&builder));
+  mc_audit_after_flush (on_revoke_audited, g_steal_pointer (&data));
 }
 
 static void
@@ -690,6 +745,7 @@ revoke_grant (McBroker              *self,
   const char *visible = mc_broker_visible_identity (caller);
   const char *grant_id = NULL;
   g_autoptr(McGrant) grant = NULL;
+  MethodData *data = NULL;
 
   g_variant_get (arguments, "(&s)", &grant_id);
   grant = mc_grant_store_lookup (self->auth.grants, grant_id);
@@ -703,8 +759,10 @@ revoke_grant (McBroker              *self,
 
   g_message ("Revoking grant %s of %s for %s at the request of %s", grant->id, grant->app, grant->resource,
              mc_caller_info_get_identity_key (caller));
-  mc_token_service_revoke_async (self->tokens, grant_id, NULL, on_grant_revoked,
-                                 method_data_new (self, invocation));
+  data = method_data_new (self, invocation);
+  data->caller = g_object_ref (caller);
+  data->grant = g_steal_pointer (&grant);
+  mc_token_service_revoke_async (self->tokens, grant_id, NULL, on_grant_revoked, data);
 }
 
 gboolean

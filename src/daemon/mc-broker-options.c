@@ -4,6 +4,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "mc-broker-options.h"
 #include "mc-error.h"
 #include "mc-oauth-urls.h"
@@ -116,6 +118,63 @@ validate_scopes (const char  *key,
   return TRUE;
 }
 
+static gboolean
+validate_audit_limit (const char  *key,
+                      GVariant    *value,
+                      GError     **error)
+{
+  guint32 limit = g_variant_get_uint32 (value);
+
+  if (limit < 1 || limit > MC_BROKER_MAX_AUDIT_EVENTS)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” must be between 1 and %d", key, MC_BROKER_MAX_AUDIT_EVENTS);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+validate_audit_since (const char  *key,
+                      GVariant    *value,
+                      GError     **error)
+{
+  if (g_variant_get_int64 (value) < 0)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT, "Option “%s” must not be negative", key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Event kinds are short lower-case words with hyphens ("token-served"). */
+static gboolean
+validate_audit_kinds (const char  *key,
+                      GVariant    *value,
+                      GError     **error)
+{
+  g_autofree const char **kinds = g_variant_get_strv (value, NULL);
+
+  if (g_strv_length ((char **)kinds) > MC_BROKER_MAX_AUDIT_KINDS)
+    {
+      g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                   "Option “%s” may list at most %d kinds", key, MC_BROKER_MAX_AUDIT_KINDS);
+      return FALSE;
+    }
+  for (gsize i = 0; kinds[i] != NULL; i++)
+    {
+      gsize length = strlen (kinds[i]);
+
+      if (length == 0 || length > 32 || strspn (kinds[i], "abcdefghijklmnopqrstuvwxyz-") != length)
+        {
+          g_set_error (error, MC_ERROR, MC_ERROR_INVALID_ARGUMENT,
+                       "Option “%s” holds something that is not an event kind", key);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 const McOptionKey mc_broker_server_keys[] = {
   { "name", "s", 256, TRUE, validate_server_name },
   { "title", "s", 256, FALSE, validate_label },
@@ -148,6 +207,13 @@ const McOptionKey mc_broker_get_token_option_keys[] = {
   { "refresh", "b", 0, FALSE, NULL },
 };
 
+const McOptionKey mc_broker_audit_option_keys[] = {
+  { "limit", "u", 0, FALSE, validate_audit_limit },
+  { "since", "x", 0, FALSE, validate_audit_since },
+  { "kinds", "as", 0, FALSE, validate_audit_kinds },
+};
+
+const gsize mc_broker_n_audit_option_keys = G_N_ELEMENTS (mc_broker_audit_option_keys);
 const gsize mc_broker_n_authorize_option_keys = G_N_ELEMENTS (mc_broker_authorize_option_keys);
 const gsize mc_broker_n_get_token_option_keys = G_N_ELEMENTS (mc_broker_get_token_option_keys);
 const gsize mc_broker_n_server_keys = G_N_ELEMENTS (mc_broker_server_keys);

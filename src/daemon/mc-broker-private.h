@@ -96,4 +96,9 @@ gboolean    mc_broker_handle_revoke_grant  (McDbusBroker1         *object,
                                             GDBusMethodInvocation *invocation,
                                             const char            *grant_id);
 
+/* mc-broker-audit.c */
+gboolean    mc_broker_handle_list_audit_events (McDbusBroker1     *object,
+                                            GDBusMethodInvocation *invocation,
+                                            GVariant              *arg_options);
+
 G_END_DECLS

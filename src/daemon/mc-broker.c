@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "mc-broker-private.h"
+#include "mc-audit-events.h"
 #include "mc-broker-options.h"
 #include "mc-error.h"
 #include "mc-fair-queue.h"
@@ -158,6 +159,7 @@ finish_prompt (McBroker   *self,
     }
 
   mc_broker_log_decision (prompt, reason != NULL ? reason : action);
+  mc_audit_prompt_ended (prompt, reason != NULL ? reason : action, NULL);
   mc_prompt_respond (prompt, response, build_results (action, reason, FALSE));
   mc_broker_forget_prompt (self, prompt);
 }
@@ -177,6 +179,7 @@ withdraw_prompt (McBroker *self,
       if (state == MC_PROMPT_STATE_DONE)
         return;
       mc_broker_log_decision (prompt, "withdrawn by the caller");
+      mc_audit_prompt_ended (prompt, "withdrawn", NULL);
       if (state != MC_PROMPT_STATE_DISCOVERING && state != MC_PROMPT_STATE_QUEUED)
         mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
       mc_broker_forget_prompt (self, prompt);
@@ -188,6 +191,7 @@ withdraw_prompt (McBroker *self,
     case MC_PROMPT_STATE_QUEUED:
     case MC_PROMPT_STATE_SHOWING:
       mc_broker_log_decision (prompt, "withdrawn by the caller");
+      mc_audit_prompt_ended (prompt, "withdrawn", NULL);
       if (state == MC_PROMPT_STATE_SHOWING)
         mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
       mc_broker_forget_prompt (self, prompt);
@@ -393,6 +397,7 @@ on_browser_launched (GObject      *source_object,
     }
 
   mc_broker_log_decision (prompt, remembered ? "opened (always allowed)" : data->remember ? "opened, always allow" : "opened");
+  mc_audit_browser_opened (prompt, remembered);
   mc_prompt_respond (prompt, MC_RESPONSE_SUCCESS, build_results ("accept", NULL, remembered));
   enter_opened_state (self, prompt);
 }
@@ -452,6 +457,7 @@ process_queue (gpointer user_data)
   self->current = g_object_ref (prompt);
   mc_prompt_set_state (prompt, MC_PROMPT_STATE_SHOWING);
   mc_broker_log_decision (prompt, "shown");
+  mc_audit_prompt_shown (prompt);
 
   mc_prompter_client_show_prompt_async (self->prompter,
                                         mc_prompt_get_id (prompt),
@@ -494,6 +500,7 @@ on_prompter_answered (McPrompterClient *prompter,
       return;
     }
 
+  mc_audit_user_decision (prompt, answer, NULL);
   if (g_str_equal (answer, "open"))
     open_in_browser (self, prompt, FALSE);
   else if (g_str_equal (answer, "open-always"))
@@ -876,6 +883,7 @@ complete_elicitation (McBroker              *self,
     }
 
   mc_broker_log_decision (prompt, "completed by the server");
+  mc_audit_prompt_ended (prompt, "completed", NULL);
   mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
   mc_broker_forget_prompt (self, prompt);
   mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, TRUE);
@@ -1123,6 +1131,7 @@ mc_broker_iface_init (McDbusBroker1Iface *iface)
   iface->handle_get_token = mc_broker_handle_get_token;
   iface->handle_list_grants = mc_broker_handle_list_grants;
   iface->handle_revoke_grant = mc_broker_handle_revoke_grant;
+  iface->handle_list_audit_events = mc_broker_handle_list_audit_events;
 }
 
 /* Object {{{1 */
@@ -1260,6 +1269,7 @@ mc_broker_shutdown (McBroker *self)
       McPrompt *prompt = l->data;
 
       g_cancellable_cancel (mc_prompt_get_cancellable (prompt));
+      mc_audit_prompt_ended (prompt, "broker-exit", NULL);
       if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
         mc_prompt_respond (prompt, MC_RESPONSE_CANCELLED, mc_broker_authorize_failure ("broker-exit", NULL));
       else if (mc_prompt_get_state (prompt) != MC_PROMPT_STATE_OPENED)

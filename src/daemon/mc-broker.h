@@ -12,8 +12,8 @@
 G_BEGIN_DECLS
 
 #define MC_BROKER_OBJECT_PATH "/io/github/mcp_consent/Broker"
-/* 2: Authorize, GetToken, ListGrants, RevokeGrant; 3: ListPending */
-#define MC_BROKER_INTERFACE_VERSION 3
+/* 2: Authorize, GetToken, ListGrants, RevokeGrant; 3: ListAuditEvents; 4: ListPending */
+#define MC_BROKER_INTERFACE_VERSION 4
 #define MC_BROKER_MAX_PENDING_PER_CALLER 8
 
 #define MC_TYPE_BROKER (mc_broker_get_type ())

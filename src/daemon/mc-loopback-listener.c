@@ -61,24 +61,27 @@ typedef enum
   PAGE_BAD_VERSION,
 } Page;
 
+/* rejection: what the "rejected" signal says, for the audit log; NULL
+ * for the pages of a sign-in's real answer. */
 static const struct
 {
   guint       status;
   const char *reason;
+  const char *rejection;
 } page_status[] = {
-  [PAGE_SUCCESS] = { 200, "OK" },
-  [PAGE_DENIED] = { 200, "OK" },
-  [PAGE_OAUTH_ERROR] = { 200, "OK" },
-  [PAGE_ISSUER] = { 400, "Bad Request" },
-  [PAGE_NOT_OURS] = { 400, "Bad Request" },
-  [PAGE_ALREADY_DONE] = { 400, "Bad Request" },
-  [PAGE_UNUSABLE] = { 400, "Bad Request" },
-  [PAGE_BAD_REQUEST] = { 400, "Bad Request" },
-  [PAGE_NOT_FOUND] = { 404, "Not Found" },
-  [PAGE_BAD_METHOD] = { 405, "Method Not Allowed" },
-  [PAGE_URI_TOO_LONG] = { 414, "URI Too Long" },
-  [PAGE_HEADERS_TOO_LARGE] = { 431, "Request Header Fields Too Large" },
-  [PAGE_BAD_VERSION] = { 505, "HTTP Version Not Supported" },
+  [PAGE_SUCCESS] = { 200, "OK", NULL },
+  [PAGE_DENIED] = { 200, "OK", NULL },
+  [PAGE_OAUTH_ERROR] = { 200, "OK", NULL },
+  [PAGE_ISSUER] = { 400, "Bad Request", "wrong issuer" },
+  [PAGE_NOT_OURS] = { 400, "Bad Request", "wrong state" },
+  [PAGE_ALREADY_DONE] = { 400, "Bad Request", "already answered" },
+  [PAGE_UNUSABLE] = { 400, "Bad Request", "unusable response" },
+  [PAGE_BAD_REQUEST] = { 400, "Bad Request", "bad request" },
+  [PAGE_NOT_FOUND] = { 404, "Not Found", "wrong path" },
+  [PAGE_BAD_METHOD] = { 405, "Method Not Allowed", "wrong method" },
+  [PAGE_URI_TOO_LONG] = { 414, "URI Too Long", "request line too long" },
+  [PAGE_HEADERS_TOO_LARGE] = { 431, "Request Header Fields Too Large", "headers too large" },
+  [PAGE_BAD_VERSION] = { 505, "HTTP Version Not Supported", "bad HTTP version" },
 };
 
 typedef enum
@@ -352,6 +355,14 @@ connection_write (Connection *conn)
   connection_finish (conn);
 }
 
+enum
+{
+  SIGNAL_REJECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static GBytes *build_response (McLoopbackListener *self,
                                Page                page,
                                const char         *error,
@@ -365,6 +376,8 @@ connection_respond (Connection *conn,
 {
   clear_source (&conn->io_source);
   conn->state = CONNECTION_WRITING;
+  if (page_status[page].rejection != NULL)
+    g_signal_emit (conn->listener, signals[SIGNAL_REJECTED], 0, page_status[page].rejection);
   conn->response = build_response (conn->listener, page, error, description);
   /* The head may hold the code and the state; it is of no more use. */
   g_clear_pointer (&conn->head, g_byte_array_unref);
@@ -1324,6 +1337,15 @@ mc_loopback_listener_class_init (McLoopbackListenerClass *klass)
 
   object_class->dispose = mc_loopback_listener_dispose;
   object_class->finalize = mc_loopback_listener_finalize;
+
+  /**
+   * McLoopbackListener::rejected:
+   * @reason: a short fixed phrase: "wrong state", "wrong path", …
+   *
+   * A request was turned away (for the audit log).
+   */
+  signals[SIGNAL_REJECTED] = g_signal_new ("rejected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "mc-request.h"
+#include "mc-audit-events.h"
 
 /* How often a clashing handle_token gets a random suffix before giving up;
  * a clash needs the same caller to reuse a token while it is pending. */
@@ -23,6 +24,8 @@ struct _McRequest
   char                   *token;
   char                   *path;
   gboolean                exported;
+  /* Response is on its way, waiting for the audit log. */
+  gboolean                responding;
 };
 
 enum
@@ -258,28 +261,19 @@ mc_request_is_exported (McRequest *self)
   return self->exported;
 }
 
-/**
- * mc_request_respond:
- * @self: an exported #McRequest
- * @response: the response code
- * @results: (transfer floating): an a{sv} of results
- *
- * Sends Response to the caller only — never broadcast, so other peers
- * cannot learn how the user answered — and unexports the request.  Does
- * nothing if the request was already answered, closed or withdrawn.
- */
-void
-mc_request_respond (McRequest  *self,
-                    McResponse  response,
-                    GVariant   *results)
+typedef struct
 {
-  g_autoptr(GVariant) owned_results = NULL;
+  McRequest  *request;
+  McResponse  response;
+  GVariant   *results;
+} Respond;
+
+static void
+emit_response (McRequest  *self,
+               McResponse  response,
+               GVariant   *results)
+{
   g_autoptr(GError) error = NULL;
-
-  g_return_if_fail (MC_IS_REQUEST (self));
-  g_return_if_fail (results != NULL);
-
-  owned_results = g_variant_ref_sink (results);
 
   if (!self->exported)
     return;
@@ -289,9 +283,58 @@ mc_request_respond (McRequest  *self,
                                       self->path,
                                       "io.github.mcp_consent.Request1",
                                       "Response",
-                                      g_variant_new ("(u@a{sv})", (guint32)response, owned_results),
+                                      g_variant_new ("(u@a{sv})", (guint32)response, results),
                                       &error))
     g_debug ("Could not send Response on %s: %s", self->path, error->message);
 
   mc_request_unexport (self);
+}
+
+static void
+on_audit_flushed (gboolean      written,
+                  const GError *error,
+                  gpointer      user_data)
+{
+  g_autofree Respond *respond = user_data;
+  g_autoptr(McRequest) self = respond->request;
+  g_autoptr(GVariant) results = respond->results;
+
+  /* The user's answer stands even if it could not be recorded: the
+   * browser may be open already (docs/audit.md). */
+  emit_response (self, respond->response, results);
+}
+
+/**
+ * mc_request_respond:
+ * @self: an exported #McRequest
+ * @response: the response code
+ * @results: (transfer floating): an a{sv} of results
+ *
+ * Sends Response to the caller only — never broadcast, so other peers
+ * cannot learn how the user answered — and unexports the request.  Does
+ * nothing if the request was already answered, closed or withdrawn.
+ * Response leaves once the audit log has written what led to it.
+ */
+void
+mc_request_respond (McRequest  *self,
+                    McResponse  response,
+                    GVariant   *results)
+{
+  g_autoptr(GVariant) owned_results = NULL;
+  Respond *respond = NULL;
+
+  g_return_if_fail (MC_IS_REQUEST (self));
+  g_return_if_fail (results != NULL);
+
+  owned_results = g_variant_ref_sink (results);
+
+  if (!self->exported || self->responding)
+    return;
+  self->responding = TRUE;
+
+  respond = g_new0 (Respond, 1);
+  respond->request = g_object_ref (self);
+  respond->response = response;
+  respond->results = g_steal_pointer (&owned_results);
+  mc_audit_after_flush (on_audit_flushed, respond);
 }

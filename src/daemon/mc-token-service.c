@@ -8,6 +8,7 @@
 
 #include <libsecret/secret.h>
 
+#include "mc-audit-events.h"
 #include "mc-error.h"
 #include "mc-oauth-metadata.h"
 #include "mc-oauth-requests.h"
@@ -388,6 +389,7 @@ on_access_token_stored (GObject      *source_object,
   g_hash_table_insert (self->refreshed_at, g_strdup (grant->id),
                        g_memdup2 (&(gint64) { g_get_monotonic_time () }, sizeof (gint64)));
   g_message ("Refreshed the token of grant %s for %s", grant->id, grant->resource);
+  mc_audit_token_refreshed (grant);
   cache_token (self, grant, response->access_token);
 
   finish_refresh (refresh, response->access_token, NULL);
@@ -493,6 +495,8 @@ on_refreshed (GObject      *source_object,
       g_autofree char *extra_text = mc_oauth_scope_join ((const char * const *)extra);
 
       revoke_response (refresh);
+      mc_audit_token_refused (refresh->grant->app, refresh->grant->resource, refresh->grant->issuer,
+                              (const char * const *)extra, "refresh", refresh->grant->revocation_endpoint != NULL);
       fail_refresh (refresh, MC_ERROR_REMOTE,
                     "%s refreshed the grant for %s with scopes the user did not allow (%s); "
                     "the token was refused",
