@@ -76,6 +76,28 @@ wait_state (McManagerWindow *window,
 }
 
 static gboolean
+has_some_entries (gpointer user_data)
+{
+  EntriesWait *wait = user_data;
+
+  return mc_manager_window_get_n_entries (wait->window, wait->page) > 0;
+}
+
+typedef struct
+{
+  McManagerWindow *window;
+  const char      *needle;
+} ChainWait;
+
+static gboolean
+chain_says (gpointer user_data)
+{
+  ChainWait *wait = user_data;
+
+  return strstr (mc_manager_window_get_chain_text (wait->window), wait->needle) != NULL;
+}
+
+static gboolean
 window_shown (gpointer user_data)
 {
   return mc_test_xdotool_window_exists (user_data);
@@ -215,6 +237,9 @@ test_revoke_and_forget (void)
   g_autofree char *xid = NULL;
   g_autofree char *dialog = NULL;
   g_autoptr(GVariant) closed = NULL;
+  g_autofree char *log_path = NULL;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
   McManagerWindow *window = NULL;
   EmptyWait grants_gone = { fixture, "ListGrants" };
   EmptyWait remembered_gone = { fixture, "ListRemembered" };
@@ -320,6 +345,44 @@ test_revoke_and_forget (void)
 
     g_assert_cmpstr (json_object_get_string_member (record, "event"), ==, "prompt");
     g_assert_cmpstr (json_object_get_string_member (record, "app_id"), ==, AGENT_APP_ID);
+  }
+
+  /* The activity page: what just happened, and a chain that checks. */
+  mc_test_xdotool_press_keys (xid, "alt+4");
+  {
+    EntriesWait some = { window, "activity", 0 };
+    ChainWait intact = { window, "is intact" };
+    guint all = 0;
+
+    mc_test_wait_until (has_some_entries, &some, "activity to be listed");
+    mc_test_wait_until (chain_says, &intact, "the chain to be checked");
+    all = mc_manager_window_get_n_entries (window, "activity");
+    save_screenshot (window, "manager-activity");
+
+    /* Ctrl+F and a word: only the calendar server's prompt is left. */
+    mc_test_xdotool_press_keys (xid, "ctrl+f c a l e n d a r");
+    wait_entries (window, "activity", 1);
+    mc_test_xdotool_press_keys (xid, "ctrl+a BackSpace");
+    wait_entries (window, "activity", all);
+  }
+
+  /* Someone swaps two records: the page says the log was changed. */
+  log_path = g_build_filename (fixture->env->dir, "state", "mcp-consent", "audit.jsonl", NULL);
+  g_assert_true (g_file_get_contents (log_path, &log, NULL, NULL));
+  lines = g_strsplit (log, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), >, 3);
+  {
+    char *first = lines[0];
+    g_autofree char *swapped = NULL;
+    ChainWait changed = { window, "has been changed" };
+
+    lines[0] = lines[1];
+    lines[1] = first;
+    swapped = g_strjoinv ("\n", lines);
+    g_assert_true (g_file_set_contents (log_path, swapped, -1, NULL));
+    mc_test_xdotool_press_keys (xid, "ctrl+r");
+    mc_test_wait_until (chain_says, &changed, "the broken chain to be reported");
+    save_screenshot (window, "manager-activity-tampered");
   }
 
   gtk_window_destroy (GTK_WINDOW (window));

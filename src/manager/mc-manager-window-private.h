@@ -14,5 +14,6 @@ guint        mc_manager_window_get_n_entries     (McManagerWindow *self,
                                                   const char      *page);
 const char  *mc_manager_window_get_visible_state (McManagerWindow *self);
 const char  *mc_manager_window_get_status        (McManagerWindow *self);
+const char  *mc_manager_window_get_chain_text    (McManagerWindow *self);
 
 G_END_DECLS

@@ -33,6 +33,7 @@ struct _McManagerWindow
   GVariant             *shown_grants;
   GVariant             *shown_remembered;
   GVariant             *shown_pending;
+  GVariant             *shown_activity;
   guint                 poll_id;
   gboolean              connecting;
 
@@ -41,6 +42,11 @@ struct _McManagerWindow
   GtkListBox           *grants_list;
   GtkListBox           *remembered_list;
   GtkListBox           *pending_list;
+  GtkListBox           *activity_list;
+  GtkImage             *chain_icon;
+  GtkLabel             *chain_label;
+  GtkDropDown          *kind_filter;
+  GtkSearchEntry       *text_filter;
   GtkRevealer          *status_revealer;
   GtkLabel             *status_label;
   GtkLabel             *unreachable_label;
@@ -135,11 +141,30 @@ show_status (McManagerWindow *self,
 }
 
 /* Errors of the bus itself (no broker, no bus, no answer) as opposed to
- * the broker's own answers, which are io.github.mcp_consent.Error.*. */
+ * the broker's own answers, which are io.github.mcp_consent.Error.*, and
+ * to a broker too old for a method (UnknownMethod), which only that page
+ * has to say. */
 static gboolean
 is_unreachable (const GError *error)
 {
-  return error->domain == G_DBUS_ERROR || error->domain == G_IO_ERROR;
+  if (error->domain == G_IO_ERROR)
+    return error->code != G_IO_ERROR_DBUS_ERROR;
+  if (error->domain != G_DBUS_ERROR)
+    return FALSE;
+
+  switch (error->code)
+    {
+    case G_DBUS_ERROR_UNKNOWN_METHOD:
+    case G_DBUS_ERROR_UNKNOWN_INTERFACE:
+    case G_DBUS_ERROR_UNKNOWN_OBJECT:
+    case G_DBUS_ERROR_INVALID_ARGS:
+    case G_DBUS_ERROR_ACCESS_DENIED:
+    case G_DBUS_ERROR_NOT_SUPPORTED:
+    case G_DBUS_ERROR_LIMITS_EXCEEDED:
+      return FALSE;
+    default:
+      return TRUE;
+    }
 }
 
 /* The message without GDBus's "GDBus.Error:NAME: " prefix. */
@@ -696,6 +721,339 @@ on_pending_listed (GObject      *source_object,
   show_pending (self, prompts);
 }
 
+/* Activity {{{1 */
+
+/* What ListAuditEvents is asked for: the newest records, and a kind
+ * filter per entry of the "Show" menu (the order of its items). */
+#define ACTIVITY_LIMIT 200
+
+static const char * const kinds_questions[] = {
+  "prompt-shown", "user-decision", "prompt-ended", "browser-opened", NULL
+};
+static const char * const kinds_sign_ins[] = {
+  "authorization", "token-issued", "token-refreshed", "token-refused", "token-revoked", NULL
+};
+static const char * const kinds_served[] = { "token-served", NULL };
+static const char * const kinds_refused[] = {
+  "token-refused", "policy-blocked", "listener-rejected", "log-repaired", NULL
+};
+static const char * const * const kind_filters[] = {
+  NULL, kinds_questions, kinds_sign_ins, kinds_served, kinds_refused,
+};
+
+static gboolean
+lookup_bool (GVariant   *dict,
+             const char *key)
+{
+  gboolean value = FALSE;
+
+  g_variant_lookup (dict, key, "b", &value);
+  return value;
+}
+
+static const char *
+or_unknown (const char *text)
+{
+  return text != NULL ? text : "?";
+}
+
+static const char *
+outcome_text (const char *outcome)
+{
+  if (g_strcmp0 (outcome, "accept") == 0)
+    return _("opened");
+  if (g_strcmp0 (outcome, "decline") == 0 || g_strcmp0 (outcome, "declined") == 0)
+    return _("declined");
+  if (g_strcmp0 (outcome, "dismissed") == 0)
+    return _("closed without an answer");
+  if (g_strcmp0 (outcome, "timeout") == 0)
+    return _("no answer in time");
+  if (g_strcmp0 (outcome, "withdrawn") == 0)
+    return _("withdrawn by the app");
+  if (g_strcmp0 (outcome, "completed") == 0)
+    return _("finished in the browser");
+  if (g_strcmp0 (outcome, "broker-exit") == 0)
+    return _("the service stopped");
+  return or_unknown (outcome);
+}
+
+/* Who a record names: an app by its name, the host's programs as such
+ * (the log's "host"), anything else as the log has it. */
+static char *
+event_app_name (const char *app_id,
+                const char *identity)
+{
+  if (app_id != NULL && app_id[0] != '\0')
+    return app_display_name (app_id, NULL);
+  if (g_strcmp0 (identity, "host") == 0)
+    return app_display_name (NULL, NULL);
+  return app_display_name (NULL, identity);
+}
+
+static const char *
+decision_text (const char *decision)
+{
+  if (g_strcmp0 (decision, "open") == 0)
+    return _("You chose Open");
+  if (g_strcmp0 (decision, "open-always") == 0)
+    return _("You chose Open and Always allow");
+  if (g_strcmp0 (decision, "allow") == 0)
+    return _("You allowed the sign-in");
+  if (g_strcmp0 (decision, "decline") == 0)
+    return _("You declined");
+  if (g_strcmp0 (decision, "dismiss") == 0)
+    return _("You closed the question");
+  return NULL;
+}
+
+/* One sentence per record, in the user's words; the record's own fields
+ * (never a secret: the log holds none) for the details. */
+static char *
+describe_event (GVariant *event)
+{
+  const char *kind = lookup_string (event, "kind");
+  const char *server = lookup_string (event, "server");
+  const char *resource = lookup_string (event, "resource");
+  const char *host = lookup_string (event, "host");
+  const char *url = lookup_string (event, "url");
+  const char *what = resource != NULL ? resource : server != NULL ? server : "";
+
+  if (g_strcmp0 (kind, "prompt-shown") == 0)
+    {
+      if (g_strcmp0 (lookup_string (event, "type"), "authorize") == 0)
+        return g_strdup_printf (_("Asked you about signing in to %s"), what);
+      return g_strdup_printf (_("Asked you about opening %s for %s"), or_unknown (host != NULL ? host : url),
+                              or_unknown (server));
+    }
+  if (g_strcmp0 (kind, "user-decision") == 0)
+    {
+      const char *text = decision_text (lookup_string (event, "decision"));
+
+      return g_strdup (text != NULL ? text : _("You answered"));
+    }
+  if (g_strcmp0 (kind, "prompt-ended") == 0)
+    return g_strdup_printf (_("A request ended: %s"), outcome_text (lookup_string (event, "outcome")));
+  if (g_strcmp0 (kind, "browser-opened") == 0)
+    {
+      if (lookup_bool (event, "always_allowed"))
+        return g_strdup_printf (_("Opened %s in the browser without asking (always allowed)"), or_unknown (url != NULL ? url : host));
+      return g_strdup_printf (_("Opened %s in the browser"), or_unknown (url != NULL ? url : host));
+    }
+  if (g_strcmp0 (kind, "authorization") == 0)
+    {
+      if (g_strcmp0 (lookup_string (event, "result"), "granted") == 0)
+        return g_strdup_printf (_("Signed in to %s"), what);
+      return g_strdup_printf (_("Sign-in to %s failed"), what);
+    }
+  if (g_strcmp0 (kind, "token-issued") == 0)
+    return g_strdup_printf (_("Tokens for %s stored in the keyring"), what);
+  if (g_strcmp0 (kind, "token-refreshed") == 0)
+    return g_strdup_printf (_("Access to %s renewed"), what);
+  if (g_strcmp0 (kind, "token-refused") == 0)
+    return g_strdup_printf (_("Refused tokens for %s: they allowed more than you did"), what);
+  if (g_strcmp0 (kind, "token-revoked") == 0)
+    return g_strdup_printf (_("Signed out of %s"), what);
+  if (g_strcmp0 (kind, "token-served") == 0)
+    return g_strdup_printf (_("Access to %s handed to the app"), what);
+  if (g_strcmp0 (kind, "policy-blocked") == 0)
+    return g_strdup_printf (_("Blocked by the administrator’s policy: %s"), url != NULL ? url : what);
+  if (g_strcmp0 (kind, "listener-rejected") == 0)
+    return g_strdup_printf (_("Refused a request to the sign-in listener: %s"), or_unknown (lookup_string (event, "reason")));
+  if (g_strcmp0 (kind, "log-repaired") == 0)
+    return g_strdup (_("The audit log was repaired after an unfinished write"));
+  return g_strdup (kind != NULL ? kind : "?");
+}
+
+static gboolean
+filter_activity_row (GtkListBoxRow *row,
+                     gpointer       user_data)
+{
+  McManagerWindow *self = user_data;
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->text_filter));
+  g_autofree char *needle = NULL;
+  g_autofree char *haystack = NULL;
+
+  if (text == NULL || text[0] == '\0')
+    return TRUE;
+
+  needle = g_utf8_casefold (text, -1);
+  haystack = g_utf8_casefold (g_object_get_data (G_OBJECT (row), "mc-search-text"), -1);
+  return strstr (haystack, needle) != NULL;
+}
+
+static void
+on_text_filter_changed (McManagerWindow *self)
+{
+  gtk_list_box_invalidate_filter (self->activity_list);
+}
+
+static void
+show_chain (McManagerWindow *self,
+            GVariant        *chain)
+{
+  g_autofree char *text = NULL;
+  guint64 records = 0;
+  const char *problem = NULL;
+  gboolean intact = FALSE;
+
+  g_variant_lookup (chain, "records", "t", &records);
+  g_variant_lookup (chain, "intact", "b", &intact);
+  problem = lookup_string (chain, "problem");
+
+  if (intact)
+    {
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                           "The audit log is intact: its %" G_GUINT64_FORMAT " record is chained, none edited or removed.",
+                                           "The audit log is intact: all %" G_GUINT64_FORMAT " records are chained, none edited or removed.",
+                                           records),
+                              records);
+      gtk_image_set_from_icon_name (self->chain_icon, "emblem-ok-symbolic");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->chain_label), "error");
+    }
+  else
+    {
+      text = g_strdup_printf (_("The audit log has been changed since it was written: %s"),
+                              problem != NULL ? problem : _("the chain is broken"));
+      gtk_image_set_from_icon_name (self->chain_icon, "dialog-warning-symbolic");
+      gtk_widget_add_css_class (GTK_WIDGET (self->chain_label), "error");
+    }
+  gtk_label_set_text (self->chain_label, text);
+}
+
+static void
+show_activity (McManagerWindow *self,
+               GVariant        *events)
+{
+  FocusMemory focus = { 0 };
+  gsize n;
+
+  if (!begin_update (self, self->activity_list, &self->shown_activity, events, &focus))
+    return;
+
+  /* Newest first. */
+  n = g_variant_n_children (events);
+  for (gsize i = n; i > 0; i--)
+    {
+      g_autoptr(GVariant) event = g_variant_get_child_value (events, i - 1);
+      g_autofree char *title = describe_event (event);
+      g_autofree char *when = NULL;
+      g_autofree char *app = NULL;
+      g_autofree char *when_line = NULL;
+      g_autofree char *id = NULL;
+      g_autoptr(GString) search = g_string_new (title);
+      const char *app_id = lookup_string (event, "app_id");
+      const char *app_key = lookup_string (event, "app");
+      const char *message = lookup_string (event, "message");
+      const char *by = lookup_string (event, "by");
+      g_autoptr(GDateTime) time = NULL;
+      McManagerRow *row = NULL;
+      guint64 seq = 0;
+
+      g_variant_lookup (event, "seq", "t", &seq);
+      id = g_strdup_printf ("%" G_GUINT64_FORMAT, seq);
+      time = g_date_time_new_from_unix_local (lookup_time (event, "time") / G_USEC_PER_SEC);
+      when = time != NULL ? g_date_time_format (time, _("%-d %b %Y, %H:%M:%S")) : g_strdup (_("unknown"));
+
+      row = mc_manager_row_new (id, title);
+      if (app_id != NULL || app_key != NULL)
+        {
+          app = event_app_name (app_id, app_key);
+          /* Translators: when, then which app. */
+          when_line = g_strdup_printf (_("%s · %s"), when, app);
+          g_string_append_printf (search, " %s", app);
+        }
+      else
+        {
+          when_line = g_strdup (when);
+        }
+      mc_manager_row_add_detail (row, when_line);
+      if (message != NULL && message[0] != '\0')
+        mc_manager_row_add_detail (row, message);
+      if (by != NULL)
+        {
+          g_autofree char *by_app = event_app_name (NULL, by);
+          g_autofree char *by_line = g_strdup_printf (_("At the request of %s"), by_app);
+
+          mc_manager_row_add_detail (row, by_line);
+        }
+      if (lookup_string (event, "url") != NULL)
+        g_string_append_printf (search, " %s", lookup_string (event, "url"));
+      if (lookup_string (event, "server") != NULL)
+        g_string_append_printf (search, " %s", lookup_string (event, "server"));
+
+      g_object_set_data_full (G_OBJECT (row), "mc-search-text", g_string_free (g_steal_pointer (&search), FALSE), g_free);
+      add_row (self, self->activity_list, row, NULL);
+    }
+
+  restore_focus (self->activity_list, &focus);
+}
+
+static void
+on_audit_listed (GObject      *source_object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  McManagerWindow *self = user_data;
+  g_autoptr(GVariant) events = NULL;
+  g_autoptr(GVariant) chain = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!mc_dbus_broker1_call_list_audit_events_finish (MC_DBUS_BROKER1 (source_object), &events, &chain, result, &error))
+    {
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || is_unreachable (error))
+        {
+          handle_error (self, error, NULL);
+          return;
+        }
+      /* Said on the page itself: the other pages work. */
+      message = dup_error_message (error);
+      gtk_image_set_from_icon_name (self->chain_icon, "dialog-warning-symbolic");
+      gtk_label_set_text (self->chain_label, message);
+      return;
+    }
+
+  show_chain (self, chain);
+  show_activity (self, events);
+}
+
+static void
+refresh_activity (McManagerWindow *self)
+{
+  g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  guint selected = gtk_drop_down_get_selected (self->kind_filter);
+
+  if (self->broker == NULL)
+    return;
+
+  g_variant_builder_add (&options, "{sv}", "limit", g_variant_new_uint32 (ACTIVITY_LIMIT));
+  if (selected < G_N_ELEMENTS (kind_filters) && kind_filters[selected] != NULL)
+    g_variant_builder_add (&options, "{sv}", "kinds", g_variant_new_strv (kind_filters[selected], -1));
+
+  mc_dbus_broker1_call_list_audit_events (self->broker, g_variant_builder_end (&options), self->cancellable,
+                                          on_audit_listed, self);
+}
+
+static void
+on_kind_filter_changed (McManagerWindow *self)
+{
+  refresh_activity (self);
+}
+
+static gboolean
+activity_visible (McManagerWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->pages), "activity") == 0;
+}
+
+static void
+on_page_changed (McManagerWindow *self)
+{
+  if (activity_visible (self))
+    refresh_activity (self);
+}
+
 /* Talking to the daemon {{{1 */
 
 static void
@@ -724,7 +1082,20 @@ on_proxy_ready (GObject      *source_object,
 }
 
 static void
+refresh_lists (McManagerWindow *self,
+               gboolean         with_activity);
+
+static void
 refresh (McManagerWindow *self)
+{
+  refresh_lists (self, TRUE);
+}
+
+/* The activity page reads and checks the whole audit log in the daemon:
+ * it is asked for when shown, not every poll. */
+static void
+refresh_lists (McManagerWindow *self,
+               gboolean         with_activity)
 {
   if (self->connection == NULL)
     {
@@ -753,12 +1124,14 @@ refresh (McManagerWindow *self)
   mc_dbus_broker1_call_list_grants (self->broker, self->cancellable, on_grants_listed, self);
   mc_dbus_broker1_call_list_remembered (self->broker, self->cancellable, on_remembered_listed, self);
   mc_dbus_broker1_call_list_pending (self->broker, self->cancellable, on_pending_listed, self);
+  if (with_activity && activity_visible (self))
+    refresh_activity (self);
 }
 
 static gboolean
 poll_cb (gpointer user_data)
 {
-  refresh (MC_MANAGER_WINDOW (user_data));
+  refresh_lists (MC_MANAGER_WINDOW (user_data), FALSE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -793,6 +1166,17 @@ refresh_action (GtkWidget  *widget,
       g_clear_object (&self->broker);
     }
   refresh (self);
+}
+
+static void
+find_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  McManagerWindow *self = MC_MANAGER_WINDOW (widget);
+
+  mc_manager_window_show_page (self, "activity");
+  gtk_widget_grab_focus (GTK_WIDGET (self->text_filter));
 }
 
 static void
@@ -837,6 +1221,7 @@ mc_manager_window_dispose (GObject *object)
   g_clear_pointer (&self->shown_grants, g_variant_unref);
   g_clear_pointer (&self->shown_remembered, g_variant_unref);
   g_clear_pointer (&self->shown_pending, g_variant_unref);
+  g_clear_pointer (&self->shown_activity, g_variant_unref);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), MC_TYPE_MANAGER_WINDOW);
 
@@ -896,12 +1281,18 @@ mc_manager_window_class_init (McManagerWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, McManagerWindow, grants_list);
   gtk_widget_class_bind_template_child (widget_class, McManagerWindow, remembered_list);
   gtk_widget_class_bind_template_child (widget_class, McManagerWindow, pending_list);
+  gtk_widget_class_bind_template_child (widget_class, McManagerWindow, activity_list);
+  gtk_widget_class_bind_template_child (widget_class, McManagerWindow, chain_icon);
+  gtk_widget_class_bind_template_child (widget_class, McManagerWindow, chain_label);
+  gtk_widget_class_bind_template_child (widget_class, McManagerWindow, kind_filter);
+  gtk_widget_class_bind_template_child (widget_class, McManagerWindow, text_filter);
   gtk_widget_class_bind_template_child (widget_class, McManagerWindow, status_revealer);
   gtk_widget_class_bind_template_child (widget_class, McManagerWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, McManagerWindow, unreachable_label);
 
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.hide-status", NULL, hide_status_action);
+  gtk_widget_class_install_action (widget_class, "win.find", NULL, find_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
@@ -909,6 +1300,8 @@ mc_manager_window_class_init (McManagerWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "grants");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s", "remembered");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.show-page", "s", "pending");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.show-page", "s", "activity");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.find", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_q, GDK_CONTROL_MASK, "window.close", NULL);
 }
@@ -926,6 +1319,10 @@ mc_manager_window_init (McManagerWindow *self)
                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (on_is_active_changed), NULL);
+  g_signal_connect_swapped (self->pages, "notify::visible-child", G_CALLBACK (on_page_changed), self);
+  g_signal_connect_swapped (self->kind_filter, "notify::selected", G_CALLBACK (on_kind_filter_changed), self);
+  g_signal_connect_swapped (self->text_filter, "search-changed", G_CALLBACK (on_text_filter_changed), self);
+  gtk_list_box_set_filter_func (self->activity_list, filter_activity_row, self, NULL);
   gtk_stack_set_visible_child_name (self->main_stack, "loading");
 }
 
@@ -969,13 +1366,15 @@ list_for_page (McManagerWindow *self,
     return self->remembered_list;
   if (g_str_equal (name, "pending"))
     return self->pending_list;
+  if (g_str_equal (name, "activity"))
+    return self->activity_list;
   return NULL;
 }
 
 /**
  * mc_manager_window_show_page:
  * @self: a #McManagerWindow
- * @name: "grants", "remembered" or "pending"
+ * @name: "grants", "remembered", "pending" or "activity"
  *
  * Shows the page and puts the keyboard focus on its first entry, so that
  * Alt+1…3 followed by Tab or Delete acts on the list right away.
@@ -1015,8 +1414,10 @@ mc_manager_window_get_n_entries (McManagerWindow *self,
 
   list = list_for_page (self, page);
   g_return_val_if_fail (list != NULL, 0);
-  while (gtk_list_box_get_row_at_index (list, n) != NULL)
-    n++;
+  /* Rows the filter hides are not child-visible. */
+  for (int i = 0; gtk_list_box_get_row_at_index (list, i) != NULL; i++)
+    if (gtk_widget_get_child_visible (GTK_WIDGET (gtk_list_box_get_row_at_index (list, i))))
+      n++;
   return n;
 }
 
@@ -1038,4 +1439,13 @@ mc_manager_window_get_status (McManagerWindow *self)
   if (!gtk_revealer_get_reveal_child (self->status_revealer))
     return NULL;
   return gtk_label_get_text (self->status_label);
+}
+
+/* What the activity page says of the audit log's chain. */
+const char *
+mc_manager_window_get_chain_text (McManagerWindow *self)
+{
+  g_return_val_if_fail (MC_IS_MANAGER_WINDOW (self), NULL);
+
+  return gtk_label_get_text (self->chain_label);
 }
