@@ -17,8 +17,8 @@
 #include "mc-error.h"
 #include "mc-manager-window-private.h"
 #include "mc-test-oauth.h"
+#include "mc-test-gtk.h"
 #include "mc-test-xdotool.h"
-#include "mc-test-xvfb.h"
 
 #define TOKEN_SCHEMA "io.github.mcp_consent.Token"
 #define WINDOW_TITLE "MCP Consent"
@@ -149,36 +149,7 @@ static void
 save_screenshot (McManagerWindow *window,
                  const char      *name)
 {
-  GtkWidget *widget = GTK_WIDGET (window);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *directory = NULL;
-  g_autofree char *file_name = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  int width, height;
-
-  gtk_test_widget_wait_for_draw (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
-                                         node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  directory = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (directory, 0755), ==, 0);
-  file_name = g_strdup_printf ("%s.png", name);
-  path = g_build_filename (directory, file_name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Screenshot: %s (%d×%d)", path, width, height);
+  mc_test_gtk_save_screenshot (GTK_WIDGET (window), name);
 }
 
 /* mcp-consent elicit, run by the sandboxed app AGENT_APP_ID: "always
@@ -414,36 +385,17 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GTestDBus) bus = NULL;
-  g_autoptr(GError) error = NULL;
+  GTestDBus *bus = NULL;
   int status;
 
-  /* As test-consent-dialog: the same pixels everywhere, no AT-SPI bus. */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "test", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  /* Times in the screenshots and rows do not depend on the machine. */
   g_setenv ("TZ", "UTC", TRUE);
-
-  /* A private session bus keeps GTK from reaching for a real one; the
-   * window itself talks to each test's own bus. */
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-
-  if (!mc_test_xvfb_start (&error))
-    {
-      g_printerr ("Bail out! Cannot start Xvfb: %s\n", error->message);
-      return 1;
-    }
-
-  gtk_test_init (&argc, &argv, NULL);
-  /* Page changes take effect at once, so screenshots show the page asked for. */
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  bus = mc_test_gtk_init (&argc, &argv);
 
   g_test_add_func ("/manager/revoke-and-forget", test_revoke_and_forget);
   g_test_add_func ("/manager/unreachable-and-retry", test_unreachable_and_retry);
 
   status = g_test_run ();
-  mc_test_xvfb_stop ();
-  g_test_dbus_down (bus);
+  mc_test_gtk_shutdown (bus);
   return status;
 }
