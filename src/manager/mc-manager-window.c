@@ -439,9 +439,9 @@ show_grants (McManagerWindow *self,
     return;
 
   g_variant_iter_init (&iter, grants);
-  while ((grant = g_variant_iter_next_value (&iter)) != NULL)
+  /* iter_loop frees each entry; the loop only ever continues. */
+  while (g_variant_iter_loop (&iter, "@a{sv}", &grant))
     {
-      g_autoptr(GVariant) owned = grant;
       g_autofree const char **scopes = NULL;
       g_autofree char *app = app_display_name (lookup_string (grant, "app_id"), NULL);
       g_autofree char *created = format_time (lookup_time (grant, "created"));
@@ -582,9 +582,9 @@ show_remembered (McManagerWindow *self,
     return;
 
   g_variant_iter_init (&iter, entries);
-  while ((entry = g_variant_iter_next_value (&iter)) != NULL)
+  /* iter_loop frees each entry; the loop only ever continues. */
+  while (g_variant_iter_loop (&iter, "@a{sv}", &entry))
     {
-      g_autoptr(GVariant) owned = entry;
       const char *id = lookup_string (entry, "id");
       const char *domain = lookup_string (entry, "domain");
       const char *server_name = lookup_string (entry, "server_name");
@@ -667,9 +667,9 @@ show_pending (McManagerWindow *self,
     return;
 
   g_variant_iter_init (&iter, prompts);
-  while ((prompt = g_variant_iter_next_value (&iter)) != NULL)
+  /* iter_loop frees each entry; the loop only ever continues. */
+  while (g_variant_iter_loop (&iter, "@a{sv}", &prompt))
     {
-      g_autoptr(GVariant) owned = prompt;
       const char *id = lookup_string (prompt, "id");
       const char *kind = lookup_string (prompt, "kind");
       const char *server = lookup_string (prompt, "server_name");
