@@ -55,6 +55,7 @@ if [ "$quick" = yes ]; then
   gettoken_args="--runs 200 --warmup 20 --spawn-runs 20"
   signin_args="--runs 2"
   bridge_args="--calls 200 --warmup 20 --starts 3"
+  audit_args="--records 10000 --appends 2000 --flushed 200 --rounds 2 --starts 2"
 else
   verdict_args=""
   memory_args=""
@@ -63,6 +64,7 @@ else
   gettoken_args=""
   signin_args=""
   bridge_args=""
+  audit_args=""
 fi
 
 loadavg() {
@@ -93,6 +95,8 @@ run bench-verdicts $verdict_args
 run bench-memory $memory_args
 # shellcheck disable=SC2086
 run bench-roundtrip $roundtrip_args
+# shellcheck disable=SC2086
+run bench-audit $audit_args
 dialog=skipped
 if [ -x "$builddir/bench/bench-dialog" ]; then
   # shellcheck disable=SC2086
@@ -166,6 +170,7 @@ load_after=$(loadavg)
 
   cat "$logdir/bench-memory.md"
   cat "$logdir/bench-roundtrip.md"
+  cat "$logdir/bench-audit.md"
   if [ "$dialog" = ran ]; then
     cat "$logdir/bench-dialog.md"
   else

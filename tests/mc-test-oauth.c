@@ -254,3 +254,25 @@ mc_test_oauth_results_string (GVariant   *results,
     return NULL;
   return value;
 }
+
+/**
+ * mc_test_oauth_url_param:
+ * @url: a URL with a query
+ * @name: a parameter's name
+ *
+ * Returns: (transfer full) (nullable): the parameter of @url's query,
+ *   decoded
+ */
+char *
+mc_test_oauth_url_param (const char *url,
+                         const char *name)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
+  g_autoptr(GHashTable) params = NULL;
+
+  g_assert_nonnull (uri);
+  g_assert_nonnull (g_uri_get_query (uri));
+  params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
+  g_assert_nonnull (params);
+  return g_strdup (g_hash_table_lookup (params, name));
+}

@@ -56,6 +56,8 @@ char        *mc_test_oauth_get_token             (McTestOAuth              *self
 GVariant    *mc_test_oauth_list_grants           (McTestOAuth              *self);
 const char  *mc_test_oauth_results_string        (GVariant                 *results,
                                                   const char               *key);
+char        *mc_test_oauth_url_param             (const char               *url,
+                                                  const char               *name);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McTestOAuth, mc_test_oauth_free)
 

@@ -10,11 +10,14 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mc-audit-reader.h"
 #include "mc-error.h"
+#include "mc-test-audit.h"
 #include "mc-test-oauth.h"
 
 /* Reading the log {{{1 */
@@ -25,31 +28,14 @@ audit_dir (McTestEnv *env)
   return g_build_filename (env->dir, "state", "mcp-consent", NULL);
 }
 
-static gboolean
-collect (const McAuditEntry *entry,
-         const char         *line,
-         gsize               length,
-         gpointer            user_data)
-{
-  GPtrArray *entries = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_ptr_array_add (entries, mc_audit_entry_parse (line, length, &error));
-  g_assert_no_error (error);
-  return TRUE;
-}
-
 /* The log's records, after checking that its chain is intact. */
 static GPtrArray *
 read_audit (McTestEnv *env)
 {
   g_autofree char *dir = audit_dir (env);
   g_auto(McAuditChainState) state = { 0 };
-  g_autoptr(GError) error = NULL;
-  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify)mc_audit_entry_free);
+  GPtrArray *entries = mc_test_audit_read (dir, &state);
 
-  g_assert_true (mc_audit_walk (dir, collect, entries, &state, &error));
-  g_assert_no_error (error);
   if (!state.intact)
     g_error ("The audit log does not verify: %s", state.problem);
   return entries;
@@ -155,19 +141,6 @@ assert_nowhere (McTestEnv  *env,
     g_error ("The %s was found in %s", what, (const char *)g_ptr_array_index (files, 0));
 }
 
-static char *
-url_param (const char *url,
-           const char *name)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
-  g_autoptr(GHashTable) params = NULL;
-
-  g_assert_nonnull (uri);
-  params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
-  g_assert_nonnull (params);
-  return g_strdup (g_hash_table_lookup (params, name));
-}
-
 /* Sign-in and tokens {{{1 */
 
 /* A whole life of a grant: every event in the log, in order, with its
@@ -204,10 +177,10 @@ test_sign_in_and_tokens (void)
   handle = mc_test_oauth_authorize (fixture, NULL, NULL, &error);
   g_assert_no_error (error);
   authorization_url = mc_test_oauth_wait_authorization_url (fixture);
-  state = url_param (authorization_url, "state");
+  state = mc_test_oauth_url_param (authorization_url, "state");
   callback_url = mc_mock_oauth_authorize_in_browser (fixture->mock, authorization_url, &error);
   g_assert_no_error (error);
-  code = url_param (callback_url, "code");
+  code = mc_test_oauth_url_param (callback_url, "code");
 
   /* Someone else knocks at the loopback listener first. */
   forged = g_string_new (callback_url);
@@ -362,6 +335,40 @@ test_token_refused (void)
   g_assert_cmpstr (get_string (find_kind (entries, "prompt-ended", 0), "outcome"), ==, "scope-escalation");
 }
 
+/* A log that cannot be written (here: a disk that is always full) lets
+ * the user's answers through, but not a token. */
+static void
+test_log_unwritable (void)
+{
+  g_autoptr(McTestOAuth) fixture = NULL;
+  g_autofree char *grant_id = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *token = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture = mc_test_oauth_new (NULL, MC_TEST_ENV_DAEMON_LOG);
+  mc_test_env_stop_daemon (fixture->env);
+  {
+    g_autofree char *dir = audit_dir (fixture->env);
+    g_autofree char *path = g_build_filename (dir, MC_AUDIT_FILE_NAME, NULL);
+
+    g_assert_cmpint (g_unlink (path), ==, 0);
+    g_assert_cmpint (symlink ("/dev/full", path), ==, 0);
+  }
+  mc_test_env_start_daemon (fixture->env);
+
+  grant_id = mc_test_oauth_sign_in (fixture, "open", NULL);
+  g_assert_nonnull (grant_id);
+
+  token = mc_test_oauth_get_token (fixture, NULL, FALSE, NULL, &error);
+  g_assert_null (token);
+  g_assert_error (error, MC_ERROR, MC_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "audit log cannot be written"));
+
+  log = mc_test_env_read_daemon_log (fixture->env);
+  g_assert_nonnull (strstr (log, "MESSAGE_ID=4ac105b3f43e4bf8890c587e868f1507"));
+}
+
 /* Elicitations and ListAuditEvents {{{1 */
 
 static char *
@@ -434,7 +441,6 @@ test_elicit_and_list (void)
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GVariant) events = NULL;
   g_autoptr(GVariant) chain = NULL;
-  g_autoptr(GVariant) results = NULL;
   g_autoptr(GVariant) last = NULL;
   g_autoptr(GError) error = NULL;
   const McAuditEntry *entry;
@@ -566,6 +572,7 @@ main (int   argc,
 
   g_test_add_func ("/audit-flows/sign-in-and-tokens", test_sign_in_and_tokens);
   g_test_add_func ("/audit-flows/token-refused", test_token_refused);
+  g_test_add_func ("/audit-flows/log-unwritable", test_log_unwritable);
   g_test_add_func ("/audit-flows/elicit-and-list", test_elicit_and_list);
   g_test_add_func ("/audit-flows/killed-mid-flow", test_killed_mid_flow);
 

@@ -17,6 +17,7 @@
 #include "mc-audit-log.h"
 #include "mc-audit-reader.h"
 #include "mc-error.h"
+#include "mc-test-audit.h"
 
 /* The broker's state directory in this test's isolated XDG dirs: where
  * the CLI, started with the same environment, looks. */
@@ -145,30 +146,12 @@ assert_tampered (const char *expected)
 
 /* Writing and reading back {{{1 */
 
-static gboolean
-collect (const McAuditEntry *entry,
-         const char         *line,
-         gsize               length,
-         gpointer            user_data)
-{
-  GPtrArray *entries = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_ptr_array_add (entries, mc_audit_entry_parse (line, length, &error));
-  g_assert_no_error (error);
-  return TRUE;
-}
-
 static GPtrArray *
 read_entries (McAuditChainState *state)
 {
   g_autofree char *dir = state_dir ();
-  g_autoptr(GError) error = NULL;
-  GPtrArray *entries = g_ptr_array_new_with_free_func ((GDestroyNotify)mc_audit_entry_free);
 
-  g_assert_true (mc_audit_walk (dir, collect, entries, state, &error));
-  g_assert_no_error (error);
-  return entries;
+  return mc_test_audit_read (dir, state);
 }
 
 static void

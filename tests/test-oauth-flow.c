@@ -34,21 +34,6 @@ assert_no_tokens_kept (McTestOAuth *fixture)
   g_assert_cmpuint (g_variant_n_children (grants), ==, 0);
 }
 
-/* A parameter of @url's query, decoded. */
-static char *
-url_param (const char *url,
-           const char *name)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED_QUERY, NULL);
-  g_autoptr(GHashTable) params = NULL;
-
-  g_assert_nonnull (uri);
-  g_assert_nonnull (g_uri_get_query (uri));
-  params = g_uri_parse_params (g_uri_get_query (uri), -1, "&", G_URI_PARAMS_WWW_FORM, NULL);
-  g_assert_nonnull (params);
-  return g_strdup (g_hash_table_lookup (params, name));
-}
-
 static guint16
 url_port (const char *url)
 {
@@ -64,7 +49,7 @@ url_port (const char *url)
 static guint16
 listener_port (const char *authorization_url)
 {
-  g_autofree char *redirect_uri = url_param (authorization_url, "redirect_uri");
+  g_autofree char *redirect_uri = mc_test_oauth_url_param (authorization_url, "redirect_uri");
 
   g_assert_nonnull (redirect_uri);
   return url_port (redirect_uri);
@@ -265,7 +250,7 @@ test_state_mismatch (void)
   g_autoptr(McTestOAuth) fixture = mc_test_oauth_new (NULL, MC_TEST_ENV_NONE);
   g_autofree char *handle = NULL;
   g_autofree char *callback_url = start_sign_in (fixture, &handle, NULL);
-  g_autofree char *state = url_param (callback_url, "state");
+  g_autofree char *state = mc_test_oauth_url_param (callback_url, "state");
   g_autofree char *forged_url = replace_once (callback_url, state, "not-the-state-of-this-sign-in");
   g_autofree char *page = NULL;
   g_autofree char *real_page = NULL;
@@ -666,8 +651,8 @@ test_no_secrets_in_log (void)
   g_autofree char *handle = NULL;
   g_autofree char *authorization_url = NULL;
   g_autofree char *callback_url = start_sign_in (fixture, &handle, &authorization_url);
-  g_autofree char *state = url_param (authorization_url, "state");
-  g_autofree char *code = url_param (callback_url, "code");
+  g_autofree char *state = mc_test_oauth_url_param (authorization_url, "state");
+  g_autofree char *code = mc_test_oauth_url_param (callback_url, "code");
   g_autofree char *verifier = NULL;
   g_autofree char *access_token = NULL;
   g_autofree char *refresh_token = NULL;

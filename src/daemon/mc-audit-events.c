@@ -75,19 +75,30 @@ add_url (McAuditRecord *record,
   mc_audit_record_add_string (record, sha_key, sha256);
 }
 
+/* Which prompt, of which kind, and who asked: what every prompt's record
+ * starts with. */
+static McAuditRecord *
+prompt_header (McAuditKind  kind,
+               McPrompt    *prompt)
+{
+  McAuditRecord *record = mc_audit_record_new (kind);
+
+  mc_audit_record_add_string (record, "prompt", mc_prompt_get_id (prompt));
+  mc_audit_record_add_string (record, "type",
+                              mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE ? "authorize" : "url");
+  add_caller (record, mc_prompt_get_caller (prompt));
+  return record;
+}
+
 /* Who asks, for what, and what the broker made of the URL. */
 static McAuditRecord *
 prompt_record (McAuditKind  kind,
                McPrompt    *prompt)
 {
-  McAuditRecord *record = mc_audit_record_new (kind);
+  McAuditRecord *record = prompt_header (kind, prompt);
   McUrlVerdict *verdict = mc_prompt_get_verdict (prompt);
-  gboolean authorize = mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE;
 
-  mc_audit_record_add_string (record, "prompt", mc_prompt_get_id (prompt));
-  mc_audit_record_add_string (record, "type", authorize ? "authorize" : "url");
-  add_caller (record, mc_prompt_get_caller (prompt));
-  if (authorize)
+  if (mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE)
     mc_audit_record_add_string (record, "resource", mc_prompt_get_server_url (prompt));
   else
     {
@@ -179,9 +190,7 @@ mc_audit_user_decision (McPrompt           *prompt,
 
   if (mc_audit_log_get_default () == NULL)
     return;
-  record = mc_audit_record_new (MC_AUDIT_USER_DECISION);
-  mc_audit_record_add_string (record, "prompt", mc_prompt_get_id (prompt));
-  add_caller (record, mc_prompt_get_caller (prompt));
+  record = prompt_header (MC_AUDIT_USER_DECISION, prompt);
   mc_audit_record_add_string (record, "decision", decision);
   if (allowed_scopes != NULL)
     mc_audit_record_add_strv (record, "scopes_allowed", allowed_scopes);
@@ -206,11 +215,7 @@ mc_audit_prompt_ended (McPrompt   *prompt,
 
   if (mc_audit_log_get_default () == NULL)
     return;
-  record = mc_audit_record_new (MC_AUDIT_PROMPT_ENDED);
-  mc_audit_record_add_string (record, "prompt", mc_prompt_get_id (prompt));
-  mc_audit_record_add_string (record, "type",
-                              mc_prompt_get_kind (prompt) == MC_PROMPT_KIND_AUTHORIZE ? "authorize" : "url");
-  add_caller (record, mc_prompt_get_caller (prompt));
+  record = prompt_header (MC_AUDIT_PROMPT_ENDED, prompt);
   mc_audit_record_add_string (record, "outcome", outcome);
   mc_audit_record_add_string (record, "message", message);
   append (record);
@@ -256,9 +261,7 @@ mc_audit_authorization (McPrompt      *prompt,
     return;
 
   allowed = g_object_get_data (G_OBJECT (prompt), ALLOWED_SCOPES_KEY);
-  record = mc_audit_record_new (MC_AUDIT_AUTHORIZATION);
-  mc_audit_record_add_string (record, "prompt", mc_prompt_get_id (prompt));
-  add_caller (record, mc_prompt_get_caller (prompt));
+  record = prompt_header (MC_AUDIT_AUTHORIZATION, prompt);
   mc_audit_record_add_string (record, "resource", mc_prompt_get_server_url (prompt));
   add_consent_scopes (record, prompt);
   if (allowed != NULL)

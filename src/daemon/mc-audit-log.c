@@ -668,7 +668,7 @@ void
 mc_audit_log_append (McAuditLog    *self,
                      McAuditRecord *record)
 {
-  g_autoptr(McAuditRecord) owned = record;
+  g_autoptr(McAuditRecord) owned G_GNUC_UNUSED = record;
   g_autoptr(GDateTime) now = NULL;
   g_autofree char *time = NULL;
   g_autofree char *prev = NULL;
