@@ -15,6 +15,7 @@
 #include <gtk/gtk.h>
 
 #include "mc-error.h"
+#include "mc-manager-row.h"
 #include "mc-manager-window-private.h"
 #include "mc-test-oauth.h"
 #include "mc-test-gtk.h"
@@ -381,6 +382,52 @@ test_unreachable_and_retry (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+on_action_requested (McManagerRow *row,
+                     guint        *count)
+{
+  (*count)++;
+}
+
+/* What a screen reader says of an entry and of its button, and Delete
+ * on the entry asking for the same action as the button. */
+static void
+test_row_accessible (void)
+{
+  McManagerRow *row = mc_manager_row_new ("g1", "https://mcp.example.com/mcp");
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *list = gtk_list_box_new ();
+  GtkWidget *button = NULL;
+  guint requested = 0;
+
+  g_object_ref_sink (row);
+  mc_manager_row_add_detail (row, "App: Example Agent");
+  mc_manager_row_add_detail (row, "Scopes: files:read");
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "https://mcp.example.com/mcp. App: Example Agent. Scopes: files:read");
+  g_assert_false (mc_manager_row_has_action (row));
+
+  mc_manager_row_set_action (row, "_Revoke…", "Revoke the sign-in to https://mcp.example.com/mcp");
+  g_assert_true (mc_manager_row_has_action (row));
+  button = gtk_widget_get_last_child (gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row)));
+  g_assert_true (GTK_IS_BUTTON (button));
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Revoke the sign-in to https://mcp.example.com/mcp");
+
+  g_signal_connect (row, "action-requested", G_CALLBACK (on_action_requested), &requested);
+  gtk_list_box_append (GTK_LIST_BOX (list), GTK_WIDGET (row));
+  gtk_window_set_child (GTK_WINDOW (window), list);
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_grab_focus (GTK_WIDGET (row));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "row.request-action", NULL));
+  g_assert_cmpuint (requested, ==, 1);
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_cmpuint (requested, ==, 2);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (row);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -394,6 +441,7 @@ main (int   argc,
 
   g_test_add_func ("/manager/revoke-and-forget", test_revoke_and_forget);
   g_test_add_func ("/manager/unreachable-and-retry", test_unreachable_and_retry);
+  g_test_add_func ("/manager/row-accessible", test_row_accessible);
 
   status = g_test_run ();
   mc_test_gtk_shutdown (bus);
