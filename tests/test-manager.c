@@ -98,6 +98,56 @@ chain_says (gpointer user_data)
   return strstr (mc_manager_window_get_chain_text (wait->window), wait->needle) != NULL;
 }
 
+/* How many records of @kind the daemon has: what the Show menu should
+ * leave on the page. */
+static guint
+count_audit_events (McTestOAuth *fixture,
+                    const char  *kind)
+{
+  g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  const char *kinds[] = { kind, NULL };
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) events = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_variant_builder_add (&options, "{sv}", "kinds", g_variant_new_strv (kinds, -1));
+  reply = mc_test_client_call (fixture->client, "ListAuditEvents", g_variant_new ("(a{sv})", &options), &error);
+  g_assert_no_error (error);
+  events = g_variant_get_child_value (reply, 0);
+  g_assert_cmpuint (g_variant_n_children (events), >, 0);
+  return g_variant_n_children (events);
+}
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_descendant (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The Show menu's list is a popover inside the drop-down. */
+static gboolean
+popup_shown (gpointer user_data)
+{
+  GtkWidget *drop_down = find_descendant (GTK_WIDGET (user_data), GTK_TYPE_DROP_DOWN);
+  GtkWidget *popover = NULL;
+
+  g_assert_nonnull (drop_down);
+  popover = find_descendant (drop_down, GTK_TYPE_POPOVER);
+  return popover != NULL && gtk_widget_get_mapped (popover);
+}
+
 static gboolean
 window_shown (gpointer user_data)
 {
@@ -336,6 +386,12 @@ test_revoke_and_forget (void)
     wait_entries (window, "activity", 1);
     mc_test_xdotool_press_keys (xid, "ctrl+a BackSpace");
     wait_entries (window, "activity", all);
+
+    /* Show: "Tokens handed out", the fourth choice; the daemon filters. */
+    mc_test_xdotool_press_keys (xid, "alt+s space");
+    mc_test_wait_until (popup_shown, window, "the Show menu to open");
+    mc_test_xdotool_press_keys (xid, "Down Down Down Return");
+    wait_entries (window, "activity", count_audit_events (fixture, "token-served"));
   }
 
   /* Someone swaps two records: the page says the log was changed. */
