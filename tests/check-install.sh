@@ -84,6 +84,7 @@ daemon="$LIBEXECDIR/mcp-consentd"
 
 expect_program "$BINDIR/mcp-consent"
 expect_program "$BINDIR/mcp-consent-bridge"
+expect_program "$BINDIR/mcp-consent-manager"
 expect_program "$daemon"
 expect_program "$LIBEXECDIR/mcp-consent-prompter"
 
@@ -112,6 +113,9 @@ elif [ -e "$destdir$unit" ]; then
 fi
 
 expect_file "$DATADIR/applications/$APP_ID.desktop"
+if [ -f "$destdir$DATADIR/applications/$APP_ID.desktop" ]; then
+  expect_value "$destdir$DATADIR/applications/$APP_ID.desktop" "Desktop Entry" Exec "$BINDIR/mcp-consent-manager"
+fi
 expect_file "$DATADIR/metainfo/$APP_ID.metainfo.xml"
 expect_file "$DATADIR/icons/hicolor/scalable/apps/$APP_ID.svg"
 expect_file "$DATADIR/icons/hicolor/symbolic/apps/$APP_ID-symbolic.svg"

@@ -899,6 +899,82 @@ test_check_url_and_status (void)
   g_assert_cmpuint (pending, ==, 0);
 }
 
+static GVariant *
+list_pending (McTestClient *client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = call (client, "ListPending", NULL, &error);
+  GVariant *prompts = NULL;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(@aa{sv})", &prompts);
+  return prompts;
+}
+
+/* What the manager window's "Waiting" page lists: who asks, for which
+ * server, in which state — and never the URL's path or query. */
+static void
+test_list_pending (void)
+{
+  g_autoptr(McTestEnv) env = mc_test_env_new (MC_TEST_ENV_NONE);
+  g_autoptr(McTestClient) client = NULL;
+  g_autoptr(GVariant) prompts = NULL;
+  g_autoptr(GVariant) first = NULL;
+  g_autoptr(GVariant) second = NULL;
+  g_autofree char *printed = NULL;
+  g_autofree char *showing = NULL;
+  g_autofree char *queued = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) closed = NULL;
+  const char *value = NULL;
+  gint64 created = 0;
+
+  mc_test_env_set_script (env, "hang\n");
+  mc_test_env_start_daemon (env);
+  client = mc_test_client_new (env);
+
+  prompts = list_pending (client);
+  g_assert_cmpuint (g_variant_n_children (prompts), ==, 0);
+  g_clear_pointer (&prompts, g_variant_unref);
+
+  showing = elicit (client, "Example Files", "https://accounts.example.com/connect?code=SECRET1");
+  expect_record (env, 0, "prompt");
+  queued = elicit (client, "Other", "https://other.example.org/pay?token=SECRET2");
+
+  prompts = list_pending (client);
+  g_assert_cmpuint (g_variant_n_children (prompts), ==, 2);
+  printed = g_variant_print (prompts, FALSE);
+  g_assert_null (strstr (printed, "SECRET"));
+  g_assert_null (strstr (printed, "/connect"));
+
+  first = g_variant_get_child_value (prompts, 0);
+  g_assert_true (g_variant_lookup (first, "kind", "&s", &value));
+  g_assert_cmpstr (value, ==, "url");
+  g_assert_true (g_variant_lookup (first, "state", "&s", &value));
+  g_assert_cmpstr (value, ==, "showing");
+  g_assert_true (g_variant_lookup (first, "server_name", "&s", &value));
+  g_assert_cmpstr (value, ==, "Example Files");
+  g_assert_true (g_variant_lookup (first, "host", "&s", &value));
+  g_assert_cmpstr (value, ==, "accounts.example.com");
+  g_assert_true (g_variant_lookup (first, "app_name", "&s", &value));
+  g_assert_true (g_variant_lookup (first, "created", "x", &created));
+  g_assert_cmpint (ABS (created - g_get_real_time () / G_USEC_PER_SEC), <, 60);
+
+  second = g_variant_get_child_value (prompts, 1);
+  g_assert_true (g_variant_lookup (second, "state", "&s", &value));
+  g_assert_cmpstr (value, ==, "queued");
+  g_assert_true (g_variant_lookup (second, "server_name", "&s", &value));
+  g_assert_cmpstr (value, ==, "Other");
+  g_clear_pointer (&prompts, g_variant_unref);
+
+  /* A withdrawn request leaves the list at once. */
+  closed = g_dbus_connection_call_sync (client->connection, BUS_NAME, queued, REQUEST_IFACE, "Close",
+                                        NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  prompts = list_pending (client);
+  g_assert_cmpuint (g_variant_n_children (prompts), ==, 1);
+}
+
 static void
 test_sigterm_answers_waiting_callers (void)
 {
@@ -1067,6 +1143,7 @@ main (int   argc,
   g_test_add_func ("/broker/busy-after-eight", test_busy_after_eight);
   g_test_add_func ("/broker/queue-is-fair", test_queue_is_fair);
   g_test_add_func ("/broker/check-url-and-status", test_check_url_and_status);
+  g_test_add_func ("/broker/list-pending", test_list_pending);
   g_test_add_func ("/broker/sigterm", test_sigterm_answers_waiting_callers);
   g_test_add_func ("/broker/replace", test_replace);
   g_test_add_func ("/broker/sandboxed-daemon", test_sandboxed_daemon_sees_unknown_callers);

@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "mc-consent-dialog.h"
+#include "mc-test-gtk.h"
 #include "mc-test-xvfb.h"
 #include "mc-url-verdict.h"
 
@@ -456,36 +457,7 @@ static void
 save_screenshot (Fixture    *fixture,
                  const char *name)
 {
-  GtkWidget *widget = GTK_WIDGET (fixture->dialog);
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *directory = NULL;
-  g_autofree char *file_name = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  int width, height;
-
-  gtk_test_widget_wait_for_draw (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)),
-                                         node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  directory = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (directory, 0755), ==, 0);
-  file_name = g_strdup_printf ("%s.png", name);
-  path = g_build_filename (directory, file_name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Screenshot: %s (%d×%d)", path, width, height);
+  mc_test_gtk_save_screenshot (GTK_WIDGET (fixture->dialog), name);
 }
 
 static void
@@ -1683,28 +1655,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GTestDBus) bus = NULL;
-  g_autoptr(GError) error = NULL;
+  GTestDBus *bus = mc_test_gtk_init (&argc, &argv);
   int status;
-
-  /* The cairo renderer, so screenshots come out the same everywhere; the
-   * test accessibility backend, so gtk_test_accessible_* can look. */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GTK_A11Y", "test", TRUE);
-  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
-
-  /* A private session bus keeps GTK from reaching for (or autolaunching)
-   * a real one.  It comes first, since g_test_dbus_up() unsets DISPLAY. */
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-
-  if (!mc_test_xvfb_start (&error))
-    {
-      g_printerr ("Bail out! Cannot start Xvfb: %s\n", error->message);
-      return 1;
-    }
-
-  gtk_test_init (&argc, &argv, NULL);
 
   add_dialog_test ("/consent-dialog/ok", test_ok);
   add_dialog_test ("/consent-dialog/caution-idn", test_caution_idn);
@@ -1745,9 +1697,7 @@ main (int   argc,
   add_dialog_test ("/consent-dialog/authorize/open-failed", test_authorize_open_failed);
 
   status = g_test_run ();
-
-  mc_test_xvfb_stop ();
-  g_test_dbus_down (bus);
+  mc_test_gtk_shutdown (bus);
 
   return status;
 }

@@ -1153,6 +1153,62 @@ mc_broker_handle_list_remembered (McDbusBroker1         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The manager lists what waits; a flood of callers must not make the
+ * reply unbounded. */
+#define MAX_PENDING_LISTED 256
+
+static int
+compare_prompts_by_age (gconstpointer a,
+                        gconstpointer b)
+{
+  McPrompt *prompt_a = *(McPrompt **)a;
+  McPrompt *prompt_b = *(McPrompt **)b;
+  gint64 created_a = mc_prompt_get_created (prompt_a);
+  gint64 created_b = mc_prompt_get_created (prompt_b);
+
+  if (created_a != created_b)
+    return created_a < created_b ? -1 : 1;
+  return g_strcmp0 (mc_prompt_get_id (prompt_a), mc_prompt_get_id (prompt_b));
+}
+
+static void
+list_pending (McBroker              *self,
+              GDBusMethodInvocation *invocation,
+              McCallerInfo          *caller,
+              GVariant              *arguments)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aa{sv}"));
+  g_autoptr(GPtrArray) prompts = g_ptr_array_new ();
+  const char *identity = mc_broker_visible_identity (caller);
+  GHashTableIter iter;
+  McPrompt *prompt = NULL;
+
+  g_hash_table_iter_init (&iter, self->prompts);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&prompt))
+    {
+      if (mc_prompt_get_state (prompt) == MC_PROMPT_STATE_DONE)
+        continue;
+      if (identity != NULL &&
+          !g_str_equal (mc_caller_info_get_identity_key (mc_prompt_get_caller (prompt)), identity))
+        continue;
+      g_ptr_array_add (prompts, prompt);
+    }
+  g_ptr_array_sort (prompts, compare_prompts_by_age);
+
+  for (guint i = 0; i < prompts->len && i < MAX_PENDING_LISTED; i++)
+    g_variant_builder_add_value (&builder, mc_prompt_build_pending (g_ptr_array_index (prompts, i)));
+
+  mc_dbus_broker1_complete_list_pending (MC_DBUS_BROKER1 (self), invocation, g_variant_builder_end (&builder));
+}
+
+static gboolean
+mc_broker_handle_list_pending (McDbusBroker1         *object,
+                               GDBusMethodInvocation *invocation)
+{
+  mc_broker_with_caller (MC_BROKER (object), invocation, NULL, list_pending);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 on_forget_saved (GObject      *source_object,
                  GAsyncResult *result,
@@ -1229,6 +1285,7 @@ mc_broker_iface_init (McDbusBroker1Iface *iface)
   iface->handle_get_status = mc_broker_handle_get_status;
   iface->handle_list_remembered = mc_broker_handle_list_remembered;
   iface->handle_forget_remembered = mc_broker_handle_forget_remembered;
+  iface->handle_list_pending = mc_broker_handle_list_pending;
   iface->handle_authorize = mc_broker_handle_authorize;
   iface->handle_get_token = mc_broker_handle_get_token;
   iface->handle_list_grants = mc_broker_handle_list_grants;

@@ -14,8 +14,8 @@ G_BEGIN_DECLS
 
 #define MC_BROKER_OBJECT_PATH "/io/github/mcp_consent/Broker"
 /* 2: Authorize, GetToken, ListGrants, RevokeGrant; 3: PolicyReloaded;
- * 4: ListAuditEvents */
-#define MC_BROKER_INTERFACE_VERSION 4
+ * 4: ListAuditEvents; 5: ListPending */
+#define MC_BROKER_INTERFACE_VERSION 5
 #define MC_BROKER_MAX_PENDING_PER_CALLER 8
 
 #define MC_TYPE_BROKER (mc_broker_get_type ())

@@ -26,6 +26,8 @@ struct _McPrompt
   /* The policy says no "always allow" (docs/policy.md). */
   gboolean       always_allow_forbidden;
   guint          timeout_seconds;
+  /* Unix microseconds, for the manager's list of what waits. */
+  gint64         created;
   McPromptState  state;
   /* The server said it is complete before the prompt began to wait. */
   gboolean       completed;
@@ -103,6 +105,7 @@ static void
 mc_prompt_init (McPrompt *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->created = g_get_real_time ();
 }
 
 static char *
@@ -653,4 +656,63 @@ mc_prompt_respond (McPrompt   *self,
   g_return_if_fail (MC_IS_PROMPT (self));
 
   mc_request_respond (self->request, response, results);
+}
+
+static const char *
+pending_state_to_string (McPromptState state)
+{
+  switch (state)
+    {
+    case MC_PROMPT_STATE_DISCOVERING:
+      return "discovering";
+    case MC_PROMPT_STATE_QUEUED:
+      return "queued";
+    case MC_PROMPT_STATE_SHOWING:
+      return "showing";
+    case MC_PROMPT_STATE_OPENING:
+      return "opening";
+    case MC_PROMPT_STATE_OPENED:
+    case MC_PROMPT_STATE_DONE:
+    default:
+      return "waiting";
+    }
+}
+
+/**
+ * mc_prompt_build_pending:
+ * @self: a #McPrompt
+ *
+ * Builds the prompt's entry of ListPending: who asks, for which server,
+ * and since when. Only the host of a URL: its path and query may carry
+ * a secret, and the list is no place to read them.
+ *
+ * Returns: (transfer floating): an a{sv}
+ */
+GVariant *
+mc_prompt_build_pending (McPrompt *self)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  g_return_val_if_fail (MC_IS_PROMPT (self), NULL);
+
+  add_string (&builder, "id", self->id);
+  add_string (&builder, "kind", self->kind == MC_PROMPT_KIND_AUTHORIZE ? "sign-in" : "url");
+  add_string (&builder, "state", pending_state_to_string (self->state));
+  add_string (&builder, "app_id", mc_caller_info_get_app_id (self->caller));
+  add_string (&builder, "app_name", mc_caller_info_get_display_name (self->caller));
+  add_string (&builder, "server_name", self->server_name);
+  add_string (&builder, "server_url", self->server_url);
+  if (self->verdict != NULL)
+    add_string (&builder, "host", mc_url_verdict_get_host (self->verdict));
+  g_variant_builder_add (&builder, "{sv}", "created", g_variant_new_int64 (self->created / G_USEC_PER_SEC));
+
+  return g_variant_builder_end (&builder);
+}
+
+gint64
+mc_prompt_get_created (McPrompt *self)
+{
+  g_return_val_if_fail (MC_IS_PROMPT (self), 0);
+
+  return self->created;
 }

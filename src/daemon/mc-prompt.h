@@ -105,6 +105,8 @@ char          *mc_completion_key_new          (McCallerInfo  *caller,
                                                const char    *elicitation_id);
 GVariant      *mc_prompt_build_details        (McPrompt      *self,
                                                guint          queued);
+GVariant      *mc_prompt_build_pending        (McPrompt      *self);
+gint64         mc_prompt_get_created          (McPrompt      *self);
 void           mc_prompt_start_timer          (McPrompt      *self);
 void           mc_prompt_stop_timer           (McPrompt      *self);
 void           mc_prompt_respond              (McPrompt      *self,
