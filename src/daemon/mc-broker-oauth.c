@@ -422,7 +422,7 @@ on_authorize_caller_identified (GObject      *source_object,
 
   if (!mc_broker_check_caller_policy (self, caller, &error))
     {
-      g_dbus_method_invocation_return_gerror (g_steal_pointer (&call->invocation), error);
+      mc_broker_refuse_audited (g_steal_pointer (&call->invocation), g_steal_pointer (&error));
       return;
     }
 
@@ -695,7 +695,7 @@ get_token (McBroker              *self,
 
   if (!mc_broker_check_caller_policy (self, caller, &error))
     {
-      g_dbus_method_invocation_return_gerror (invocation, error);
+      mc_broker_refuse_audited (invocation, g_steal_pointer (&error));
       return;
     }
 
@@ -714,7 +714,7 @@ get_token (McBroker              *self,
       g_message ("Refused a token of grant %s to %s: %s", grant->id, mc_caller_info_get_identity_key (caller),
                  error->message);
       mc_audit_policy_blocked (caller, NULL, grant->resource, rule, error->message);
-      g_dbus_method_invocation_return_gerror (invocation, error);
+      mc_broker_refuse_audited (invocation, g_steal_pointer (&error));
       return;
     }
 

@@ -71,6 +71,8 @@ void        mc_broker_forget_prompt        (McBroker              *self,
 void        mc_broker_release_screen       (McBroker              *self,
                                             McPrompt              *prompt);
 McPolicy   *mc_broker_get_policy           (McBroker              *self);
+void        mc_broker_refuse_audited       (GDBusMethodInvocation *invocation,
+                                            GError                *error);
 gboolean    mc_broker_check_caller_policy  (McBroker              *self,
                                             McCallerInfo          *caller,
                                             GError               **error);

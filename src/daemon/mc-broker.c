@@ -80,6 +80,48 @@ mc_broker_get_policy (McBroker *self)
   return mc_policy_monitor_get_policy (self->policy);
 }
 
+typedef struct
+{
+  GDBusMethodInvocation *invocation;
+  GError                *error;
+} Refusal;
+
+static void
+on_refusal_audited (gboolean      written,
+                    const GError *audit_error,
+                    gpointer      user_data)
+{
+  Refusal *refusal = user_data;
+
+  /* The refusal stands whether or not its record could be written (the
+   * log's own warning says so). */
+  g_dbus_method_invocation_take_error (refusal->invocation, refusal->error);
+  g_free (refusal);
+}
+
+/**
+ * mc_broker_refuse_audited:
+ * @invocation: (transfer full): the call to refuse
+ * @error: (transfer full): why
+ *
+ * Answers @invocation with @error once the audit records so far — the
+ * refusal's own among them — are written, as every answer an audited
+ * event caused is (docs/audit.md).
+ */
+void
+mc_broker_refuse_audited (GDBusMethodInvocation *invocation,
+                          GError                *error)
+{
+  Refusal *refusal = g_new0 (Refusal, 1);
+
+  g_return_if_fail (G_IS_DBUS_METHOD_INVOCATION (invocation));
+  g_return_if_fail (error != NULL);
+
+  refusal->invocation = invocation;
+  refusal->error = error;
+  mc_audit_after_flush (on_refusal_audited, refusal);
+}
+
 /**
  * mc_broker_check_caller_policy:
  * @self: the broker
@@ -798,13 +840,17 @@ on_elicit_caller_identified (GObject      *source_object,
       g_variant_lookup (data->server, "name", "&s", &server_name);
       mc_audit_policy_blocked (caller, server_name, data->url, rule != NULL ? rule : "allowed-domains",
                                mc_url_verdict_get_reason (data->verdict));
-      refuse_blocked_url (g_steal_pointer (&data->invocation), server_name, data->verdict);
+      g_message ("Refused to show a URL from %s for server “%s”: %s", sender, server_name,
+                 mc_url_verdict_get_reason (data->verdict));
+      mc_broker_refuse_audited (g_steal_pointer (&data->invocation),
+                                g_error_new (MC_ERROR, MC_ERROR_URL_BLOCKED, "This URL is never opened: %s",
+                                             mc_url_verdict_get_reason (data->verdict)));
       return;
     }
 
   if (!mc_broker_check_caller_policy (self, caller, &error))
     {
-      g_dbus_method_invocation_return_gerror (g_steal_pointer (&data->invocation), error);
+      mc_broker_refuse_audited (g_steal_pointer (&data->invocation), g_steal_pointer (&error));
       return;
     }
 
@@ -1010,6 +1056,16 @@ keep_early_completion (McBroker   *self,
 }
 
 static void
+on_completion_audited (gboolean      written,
+                       const GError *audit_error,
+                       gpointer      user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(b)", TRUE));
+}
+
+static void
 complete_elicitation (McBroker              *self,
                       GDBusMethodInvocation *invocation,
                       McCallerInfo          *caller,
@@ -1044,7 +1100,7 @@ complete_elicitation (McBroker              *self,
   mc_audit_prompt_ended (prompt, "completed", NULL);
   mc_prompter_client_dismiss (self->prompter, mc_prompt_get_id (prompt));
   mc_broker_forget_prompt (self, prompt);
-  mc_dbus_broker1_complete_complete_elicitation (MC_DBUS_BROKER1 (self), invocation, TRUE);
+  mc_audit_after_flush (on_completion_audited, invocation);
 }
 
 static gboolean
