@@ -21,8 +21,8 @@
  * The files are watched with one inotify descriptor of our own, read on
  * the main loop, and read without GFile: a GFile and a GFileMonitor make
  * GIO load its modules, register every extension point and bring in its
- * file-monitor machinery, which cost the idle daemon about 250 kB of
- * libgio pages and 40 kB of heap (docs/benchmarks.md).  Each file's parent directory is watched, not the file, so that
+ * file-monitor machinery, which cost the idle daemon 250-370 kB of
+ * libgio pages and 48 kB of heap (docs/benchmarks.md).  Each file's parent directory is watched, not the file, so that
  * creating, deleting, and replacing it by rename (what editors and
  * install(1) do) are all seen; while the parent does not exist, its
  * nearest existing ancestor is watched until the missing directories
