@@ -11,7 +11,10 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 
 #include "mc-error.h"
 #include "mc-test-audit.h"
@@ -44,14 +47,11 @@ env_with_policy (const char *admin,
   McTestEnv *env = mc_test_env_new (MC_TEST_ENV_NONE);
   g_autofree char *path = admin_path (env);
   g_autofree char *user_file = user_path (env);
-  g_autofree char *user_dir = g_path_get_dirname (user_file);
 
   (void) MC_ERROR;
   mc_test_write_file (path, admin);
-  /* The directory exists, as it would after any setting was saved: a
-   * file in a directory that does not exist yet is only noticed within
-   * seconds (GLib polls for it). */
-  g_assert_cmpint (g_mkdir_with_parents (user_dir, 0700), ==, 0);
+  /* Without @user, the user's directory does not exist: as on most
+   * systems, where the daemon starts before anyone made it. */
   if (user != NULL)
     mc_test_write_file (user_file, user);
   mc_test_env_setenv (env, "MCP_CONSENT_TEST_ADMIN_POLICY", path);
@@ -220,6 +220,19 @@ has_reload (gpointer user_data)
   return FALSE;
 }
 
+/* Waits for the daemon to say it read @path (@applied) or refused it
+ * (!@applied), in a signal after the first @from. */
+static void
+wait_reload (Reloads    *reloads,
+             guint       from,
+             const char *path,
+             gboolean    applied)
+{
+  ReloadWait wait = { reloads, from, path, applied };
+
+  mc_test_wait_until (has_reload, &wait, applied ? "the policy to be reloaded" : "the policy to be refused");
+}
+
 /* Writes @contents to @path and waits for the daemon to say it read it
  * (@applied) or refused it (!@applied). */
 static void
@@ -228,10 +241,10 @@ change_policy (Reloads    *reloads,
                const char *contents,
                gboolean    applied)
 {
-  ReloadWait wait = { reloads, reloads->applied->len, path, applied };
+  guint from = reloads->applied->len;
 
   mc_test_write_file (path, contents);
-  mc_test_wait_until (has_reload, &wait, applied ? "the policy to be reloaded" : "the policy to be refused");
+  wait_reload (reloads, from, path, applied);
 }
 
 /* Runs caller-probe as the Flatpak app @app_id (a verified caller);
@@ -495,13 +508,80 @@ test_reload_and_malformed (void)
                                     "registrable domain; write “example.net”, which covers it\n", admin);
   g_assert_true (g_str_has_prefix (err, expected_error));
 
-  /* Fixed: applies at once.  A user file appearing applies too. */
+  /* Fixed: applies at once.  A user file appearing, in a directory that
+   * did not exist when the daemon started, applies too. */
   change_policy (&reloads, admin, "[policy]\nblocked-domains = example.net\n", TRUE);
   g_assert_true (policy_blocks (client, "https://example.net/"));
   g_assert_false (policy_blocks (client, "https://example.org/"));
   change_policy (&reloads, user, "[policy]\nblocked-domains = example.org\n", TRUE);
   g_assert_true (policy_blocks (client, "https://example.net/"));
   g_assert_true (policy_blocks (client, "https://example.org/"));
+
+  reloads_clear (&reloads, env);
+}
+
+/* Writes @contents into @path in place, in two writes, as a shell's
+ * redirection or an editor that does not replace files does. */
+static void
+write_in_place (const char *path,
+                const char *contents)
+{
+  FILE *stream = fopen (path, "w");
+  gsize half = strlen (contents) / 2;
+
+  g_assert_nonnull (stream);
+  g_assert_cmpuint (fwrite (contents, 1, half, stream), ==, half);
+  g_assert_cmpint (fflush (stream), ==, 0);
+  g_assert_cmpuint (fwrite (contents + half, 1, strlen (contents) - half, stream), ==, strlen (contents) - half);
+  g_assert_cmpint (fclose (stream), ==, 0);
+}
+
+/* Every way an admin changes the files while the daemon runs: written in
+ * place, deleted, its directory removed, a directory with the file in it
+ * moved into place.  (Replacing by rename is how mc_test_write_file()
+ * writes, in the other tests.) */
+static void
+test_reload_edits (void)
+{
+  g_autoptr(McTestEnv) env = env_with_policy ("[policy]\nblocked-domains = evil.com\n", NULL, NULL);
+  g_autoptr(McTestClient) client = mc_test_client_new (env);
+  g_autofree char *admin = admin_path (env);
+  g_autofree char *user = user_path (env);
+  g_autofree char *user_dir = g_path_get_dirname (user);
+  g_autofree char *staging = g_build_filename (env->dir, "staging", NULL);
+  g_autofree char *staged = g_build_filename (staging, "policy.ini", NULL);
+  Reloads reloads;
+  guint from = 0;
+
+  reloads_watch (&reloads, env);
+
+  from = reloads.applied->len;
+  write_in_place (admin, "[policy]\nblocked-domains = example.org\n");
+  wait_reload (&reloads, from, admin, TRUE);
+  g_assert_false (policy_blocks (client, "https://evil.com/"));
+  g_assert_true (policy_blocks (client, "https://example.org/"));
+
+  /* Deleted: it no longer applies. */
+  from = reloads.applied->len;
+  g_assert_cmpint (g_remove (admin), ==, 0);
+  wait_reload (&reloads, from, admin, TRUE);
+  g_assert_false (policy_blocks (client, "https://example.org/"));
+
+  /* The user's file and its directory appear, go, and come back as a
+   * directory moved into place with the file in it. */
+  change_policy (&reloads, user, "[policy]\nblocked-domains = example.net\n", TRUE);
+  g_assert_true (policy_blocks (client, "https://example.net/"));
+  from = reloads.applied->len;
+  g_assert_cmpint (g_remove (user), ==, 0);
+  g_assert_cmpint (g_rmdir (user_dir), ==, 0);
+  wait_reload (&reloads, from, user, TRUE);
+  g_assert_false (policy_blocks (client, "https://example.net/"));
+
+  mc_test_write_file (staged, "[policy]\nblocked-domains = example.com\n");
+  from = reloads.applied->len;
+  g_assert_cmpint (g_rename (staging, user_dir), ==, 0);
+  wait_reload (&reloads, from, user, TRUE);
+  g_assert_true (policy_blocks (client, "https://example.com/"));
 
   reloads_clear (&reloads, env);
 }
@@ -734,6 +814,7 @@ main (int   argc,
   g_test_add_func ("/policy-broker/no-always-allow", test_no_always_allow);
   g_test_add_func ("/policy-broker/user-cannot-loosen", test_user_cannot_loosen);
   g_test_add_func ("/policy-broker/reload-and-malformed", test_reload_and_malformed);
+  g_test_add_func ("/policy-broker/reload-edits", test_reload_edits);
   g_test_add_func ("/policy-broker/malformed-at-start", test_malformed_at_start_is_strictest);
   g_test_add_func ("/policy-broker/authorization-server", test_authorization_server_outside_allow_list);
   g_test_add_func ("/policy-broker/authorization-endpoint-blocked", test_authorization_endpoint_blocked);

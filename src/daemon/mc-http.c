@@ -25,7 +25,11 @@ struct _McHttp
 {
   GObject      parent_instance;
 
+  /* Made at the first request: a SoupSession costs the idle daemon
+   * about 200 kB (libsoup's and GIO's pages it touches, its heap), and
+   * most sessions of the daemon never sign in (docs/benchmarks.md). */
   SoupSession *session;
+  guint        timeout_seconds;
 };
 
 G_DEFINE_FINAL_TYPE (McHttp, mc_http, G_TYPE_OBJECT)
@@ -76,17 +80,29 @@ mc_http_init (McHttp *self)
 McHttp *
 mc_http_new (guint timeout_seconds)
 {
-  g_autofree char *user_agent = g_strdup_printf ("mcp-consent/%s", PACKAGE_VERSION);
   McHttp *self;
 
   g_return_val_if_fail (timeout_seconds > 0, NULL);
 
   self = g_object_new (MC_TYPE_HTTP, NULL);
-  self->session = soup_session_new_with_options ("timeout", timeout_seconds,
+  self->timeout_seconds = timeout_seconds;
+  return self;
+}
+
+static SoupSession *
+ensure_session (McHttp *self)
+{
+  g_autofree char *user_agent = NULL;
+
+  if (self->session != NULL)
+    return self->session;
+
+  user_agent = g_strdup_printf ("mcp-consent/%s", PACKAGE_VERSION);
+  self->session = soup_session_new_with_options ("timeout", self->timeout_seconds,
                                                  "idle-timeout", IDLE_TIMEOUT_SECONDS,
                                                  "user-agent", user_agent,
                                                  NULL);
-  return self;
+  return self->session;
 }
 
 typedef struct
@@ -214,7 +230,7 @@ send_message (McHttp      *self,
 
   soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
   soup_message_headers_replace (soup_message_get_request_headers (message), "Accept", "application/json");
-  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+  soup_session_send_async (ensure_session (self), message, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
                            on_sent, task);
 }
 

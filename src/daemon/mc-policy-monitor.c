@@ -6,22 +6,46 @@
 
 #include "mc-policy-monitor.h"
 
+#include <errno.h>
+#include <glib-unix.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 /* The daemon's view of the policy files (docs/policy.md): read once at
  * start, before anyone is served, then again — asynchronously — whenever
  * one of them changes.  Each file keeps its last good contents: a file
  * that turns malformed changes nothing, and one that is malformed from the
  * start counts as the strictest policy.  The effective policy is always
- * the combination of all files, never none. */
+ * the combination of all files, never none.
+ *
+ * The files are watched with one inotify descriptor of our own, read on
+ * the main loop, and read without GFile: a GFile and a GFileMonitor make
+ * GIO load its modules, register every extension point and bring in its
+ * file-monitor machinery, which cost the idle daemon 250-370 kB of
+ * libgio pages and 48 kB of heap (docs/benchmarks.md).  Each file's parent directory is watched, not the file, so that
+ * creating, deleting, and replacing it by rename (what editors and
+ * install(1) do) are all seen; while the parent does not exist, its
+ * nearest existing ancestor is watched until the missing directories
+ * appear. */
 
 /* How long events of one change of a file may be apart. */
 #define SETTLE_MS 50
 
+/* What a watched directory tells: its entries appearing, going, being
+ * written; and itself going, after which its watch ends (IN_IGNORED). */
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | \
+                    IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
 typedef struct
 {
   McPolicyMonitor *monitor;
-  GFile           *file;
   char            *path;
-  GFileMonitor    *file_monitor;
+  /* The directory watched for it: its parent, or the nearest existing
+   * ancestor of the parent; and in it, the name of the file or of the
+   * directory on the way to it.  wd is -1 when nothing is watched. */
+  char            *watched_dir;
+  char            *next_name;
+  int              wd;
   /* The file's last good policy, or the strictest one; NULL while the
    * file does not exist. */
   McPolicy        *policy;
@@ -37,6 +61,9 @@ struct _McPolicyMonitor
   GPtrArray    *files;   /* PolicyFile */
   McPolicy     *effective;
   GCancellable *cancellable;
+  /* -1 when inotify is unavailable: changes then apply at the next start. */
+  int           inotify_fd;
+  guint         inotify_id;
 };
 
 enum
@@ -54,14 +81,10 @@ policy_file_free (gpointer data)
 {
   PolicyFile *file = data;
 
-  if (file->file_monitor != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (file->file_monitor, file);
-      g_file_monitor_cancel (file->file_monitor);
-    }
+  /* Its watch ends with the inotify descriptor, closed in dispose. */
   g_clear_handle_id (&file->settle_id, g_source_remove);
-  g_clear_object (&file->file_monitor);
-  g_clear_object (&file->file);
+  g_free (file->watched_dir);
+  g_free (file->next_name);
   g_clear_pointer (&file->policy, mc_policy_unref);
   g_free (file->path);
   g_free (file);
@@ -90,6 +113,29 @@ update_effective (McPolicyMonitor *self)
 
 static void load_file (PolicyFile *file);
 
+/* Read in a worker thread, not through GFile: the first GFile makes GIO
+ * load its modules and register every extension point (VFS, settings,
+ * notifications, file monitors...), which alone costs the idle daemon
+ * about 250 kB of libgio pages (docs/benchmarks.md). */
+static void
+read_in_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  const char *path = task_data;
+  g_autoptr(GError) error = NULL;
+  char *data = NULL;
+  gsize length = 0;
+
+  if (!g_file_get_contents (path, &data, &length, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, g_bytes_new_take (data, length), (GDestroyNotify)g_bytes_unref);
+}
+
 static void
 on_file_loaded (GObject      *source_object,
                 GAsyncResult *result,
@@ -97,20 +143,35 @@ on_file_loaded (GObject      *source_object,
 {
   PolicyFile *file = user_data;
   McPolicyMonitor *self = NULL;
-  g_autofree char *data = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(McPolicy) policy = NULL;
+  const char *data = NULL;
   gsize length = 0;
   gboolean applied = TRUE;
 
-  if (!g_file_load_contents_finish (G_FILE (source_object), result, &data, &length, NULL, &error) &&
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  /* Cancelled in dispose, where @file was freed: touch nothing. */
+  bytes = g_task_propagate_pointer (G_TASK (result), &error);
+  if (bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
+  /* An empty file's bytes may have no data at all. */
+  if (bytes != NULL)
+    data = g_bytes_get_data (bytes, &length);
+  if (data == NULL)
+    data = "";
 
   self = file->monitor;
   file->loading = FALSE;
 
-  if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+  if (error != NULL && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT) && file->policy == NULL)
+    {
+      /* It was absent and still is (a directory on its way to it came or
+       * went): nothing changed, so nothing to tell. */
+      if (file->dirty)
+        load_file (file);
+      return;
+    }
+  else if (error != NULL && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     {
       g_message ("Policy file %s was removed; it no longer applies", file->path);
       g_clear_pointer (&file->policy, mc_policy_unref);
@@ -144,6 +205,8 @@ on_file_loaded (GObject      *source_object,
 static void
 load_file (PolicyFile *file)
 {
+  g_autoptr(GTask) task = NULL;
+
   if (file->loading)
     {
       file->dirty = TRUE;
@@ -152,7 +215,10 @@ load_file (PolicyFile *file)
 
   file->loading = TRUE;
   file->dirty = FALSE;
-  g_file_load_contents_async (file->file, file->monitor->cancellable, on_file_loaded, file);
+  task = g_task_new (NULL, file->monitor->cancellable, on_file_loaded, file);
+  g_task_set_source_tag (task, load_file);
+  g_task_set_task_data (task, g_strdup (file->path), g_free);
+  g_task_run_in_thread (task, read_in_thread);
 }
 
 static gboolean
@@ -165,39 +231,200 @@ on_file_settled (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Reads the file once the events of one change have come: a replacement
+ * is deleted, created, closed after writing, or moved in. */
 static void
-on_file_changed (GFileMonitor      *file_monitor,
-                 GFile             *changed,
-                 GFile             *other,
-                 GFileMonitorEvent  event,
-                 gpointer           user_data)
+schedule_load (PolicyFile *file)
 {
-  PolicyFile *file = user_data;
+  if (file->settle_id == 0)
+    file->settle_id = g_timeout_add (SETTLE_MS, on_file_settled, file);
+}
 
-  /* CHANGED comes for every write of a file being written in place: wait
-   * for the write to end, so that half a file is never read. */
-  switch (event)
+/* Drops the file's watch, unless another file's parent is the same
+ * directory (inotify gives both the same watch descriptor). */
+static void
+unwatch (PolicyFile *file)
+{
+  McPolicyMonitor *self = file->monitor;
+  int wd = file->wd;
+
+  file->wd = -1;
+  g_clear_pointer (&file->watched_dir, g_free);
+  g_clear_pointer (&file->next_name, g_free);
+  if (wd < 0)
+    return;
+  for (guint i = 0; i < self->files->len; i++)
     {
-    case G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT:
-    case G_FILE_MONITOR_EVENT_CREATED:
-    case G_FILE_MONITOR_EVENT_DELETED:
-    case G_FILE_MONITOR_EVENT_MOVED_IN:
-    case G_FILE_MONITOR_EVENT_MOVED_OUT:
-    case G_FILE_MONITOR_EVENT_RENAMED:
-      /* One change of the file comes as several events (a replacement:
-       * deleted, created, changes done): read it once they have come. */
-      if (file->settle_id == 0)
-        file->settle_id = g_timeout_add (SETTLE_MS, on_file_settled, file);
-      break;
+      PolicyFile *other = g_ptr_array_index (self->files, i);
 
-    case G_FILE_MONITOR_EVENT_CHANGED:
-    case G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED:
-    case G_FILE_MONITOR_EVENT_PRE_UNMOUNT:
-    case G_FILE_MONITOR_EVENT_UNMOUNTED:
-    case G_FILE_MONITOR_EVENT_MOVED:
-    default:
-      break;
+      if (other->wd == wd)
+        return;
     }
+  inotify_rm_watch (self->inotify_fd, wd);
+}
+
+/* Watches the file's parent directory or, while it does not exist, its
+ * nearest existing ancestor.  One inotify_add_watch() a level: a lookup
+ * of local directories, as cheap as a stat, done at start and when a
+ * directory on the way appears or goes. */
+static void
+watch (PolicyFile *file)
+{
+  McPolicyMonitor *self = file->monitor;
+  g_autofree char *dir = g_path_get_dirname (file->path);
+  g_autofree char *next = g_path_get_basename (file->path);
+
+  unwatch (file);
+  if (self->inotify_fd < 0)
+    return;
+
+  for (;;)
+    {
+      g_autofree char *parent = NULL;
+      int wd = inotify_add_watch (self->inotify_fd, dir, WATCH_MASK);
+      int saved_errno = errno;
+
+      if (wd >= 0)
+        {
+          file->wd = wd;
+          file->watched_dir = g_steal_pointer (&dir);
+          file->next_name = g_steal_pointer (&next);
+          return;
+        }
+
+      parent = g_path_get_dirname (dir);
+      if ((saved_errno != ENOENT && saved_errno != ENOTDIR) || g_str_equal (parent, dir))
+        {
+          g_warning ("Cannot watch %s for the policy file %s (%s); its changes apply at the next start",
+                     dir, file->path, g_strerror (saved_errno));
+          return;
+        }
+      g_free (next);
+      next = g_path_get_basename (dir);
+      g_free (dir);
+      dir = g_steal_pointer (&parent);
+    }
+}
+
+static gboolean
+watches_parent (PolicyFile *file)
+{
+  g_autofree char *parent = g_path_get_dirname (file->path);
+
+  return file->watched_dir != NULL && g_str_equal (file->watched_dir, parent);
+}
+
+static void
+handle_event (PolicyFile                 *file,
+              const struct inotify_event *event)
+{
+  /* The watched directory went (or its file system): the file went
+   * with it, or is elsewhere now.  Watch what is there instead. */
+  if (event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT))
+    {
+      /* After IN_IGNORED the kernel has dropped the watch already. */
+      if (event->mask & IN_IGNORED)
+        file->wd = -1;
+      watch (file);
+      schedule_load (file);
+      return;
+    }
+
+  if (event->len == 0 || file->next_name == NULL || !g_str_equal (event->name, file->next_name))
+    return;
+
+  if (watches_parent (file))
+    {
+      /* IN_MODIFY is not asked for: a file written in place is read when
+       * it is closed, so that half a file is never read. */
+      schedule_load (file);
+    }
+  else if (event->mask & (IN_CREATE | IN_MOVED_TO))
+    {
+      /* A directory on the way appeared, perhaps with the file in it
+       * already (mkdir -p, or a directory moved in). */
+      watch (file);
+      schedule_load (file);
+    }
+}
+
+/* The queue of events overflowed and some were lost: whatever they said,
+ * reading every file again and watching anew covers it. */
+static void
+handle_overflow (McPolicyMonitor *self)
+{
+  g_message ("Too many changes of the policy files' directories at once; reading the files again");
+  for (guint i = 0; i < self->files->len; i++)
+    {
+      PolicyFile *file = g_ptr_array_index (self->files, i);
+
+      watch (file);
+      schedule_load (file);
+    }
+}
+
+static gboolean
+on_inotify_ready (int          fd,
+                  GIOCondition condition,
+                  gpointer     user_data)
+{
+  McPolicyMonitor *self = user_data;
+  /* Aligned for the events; room for several, each at most
+   * sizeof (struct inotify_event) + NAME_MAX + 1 bytes. */
+  char buffer[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+
+  for (;;)
+    {
+      ssize_t n_read = read (fd, buffer, sizeof buffer);
+
+      if (n_read < 0 && errno == EINTR)
+        continue;
+      if (n_read < 0 && errno == EAGAIN)
+        return G_SOURCE_CONTINUE;
+      if (n_read <= 0)
+        {
+          g_warning ("Cannot read the changes of the policy files (%s); they apply at the next start",
+                     n_read < 0 ? g_strerror (errno) : "end of file");
+          self->inotify_id = 0;
+          return G_SOURCE_REMOVE;
+        }
+
+      for (char *p = buffer; p < buffer + n_read;)
+        {
+          /* The kernel pads each name so that the next event is aligned
+           * as the buffer is. */
+          const struct inotify_event *event = (const void *)p;
+
+          p += sizeof (struct inotify_event) + event->len;
+          if (event->mask & IN_Q_OVERFLOW)
+            {
+              handle_overflow (self);
+              continue;
+            }
+          for (guint i = 0; i < self->files->len; i++)
+            {
+              PolicyFile *file = g_ptr_array_index (self->files, i);
+
+              if (file->wd >= 0 && file->wd == event->wd)
+                handle_event (file, event);
+            }
+        }
+    }
+}
+
+/* Without inotify (none in the kernel, or the user's limit of instances
+ * reached), the files are read at start only. */
+static void
+start_watching (McPolicyMonitor *self)
+{
+  self->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (self->inotify_fd < 0)
+    {
+      g_warning ("Cannot watch the policy files (inotify: %s); changes to them apply at the next start",
+                 g_strerror (errno));
+      return;
+    }
+  self->inotify_id = g_unix_fd_add (self->inotify_fd, G_IO_IN, on_inotify_ready, self);
 }
 
 static void
@@ -207,6 +434,12 @@ mc_policy_monitor_dispose (GObject *object)
 
   /* Pending loads hold a pointer to their file: they must end first. */
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->inotify_id, g_source_remove);
+  if (self->inotify_fd >= 0)
+    {
+      close (self->inotify_fd);
+      self->inotify_fd = -1;
+    }
   g_clear_pointer (&self->files, g_ptr_array_unref);
   g_clear_pointer (&self->effective, mc_policy_unref);
   g_clear_object (&self->cancellable);
@@ -238,6 +471,7 @@ mc_policy_monitor_init (McPolicyMonitor *self)
 {
   self->files = g_ptr_array_new_with_free_func (policy_file_free);
   self->cancellable = g_cancellable_new ();
+  self->inotify_fd = -1;
 }
 
 /* Blocking, at start only: nobody is served before the policy is known. */
@@ -282,24 +516,18 @@ mc_policy_monitor_new (void)
   g_autoptr(McPolicyMonitor) self = g_object_new (MC_TYPE_POLICY_MONITOR, NULL);
   g_auto(GStrv) paths = mc_policy_dup_paths ();
 
+  start_watching (self);
   for (guint i = 0; paths[i] != NULL; i++)
     {
       PolicyFile *file = g_new0 (PolicyFile, 1);
-      g_autoptr(GError) error = NULL;
 
       file->monitor = self;
       file->path = g_strdup (paths[i]);
-      file->file = g_file_new_for_path (paths[i]);
+      file->wd = -1;
       g_ptr_array_add (self->files, file);
 
       /* Watched before the first read, so that no change is missed. */
-      file->file_monitor = g_file_monitor_file (file->file, G_FILE_MONITOR_NONE, NULL, &error);
-      if (file->file_monitor == NULL)
-        g_warning ("Cannot watch the policy file %s (%s); changes apply at the next start",
-                   file->path, error->message);
-      else
-        g_signal_connect (file->file_monitor, "changed", G_CALLBACK (on_file_changed), file);
-
+      watch (file);
       load_file_at_start (file);
     }
 
