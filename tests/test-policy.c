@@ -75,6 +75,10 @@ test_blocked_domains (void)
   g_assert_false (mc_policy_blocks_url (policy, "https://example.com/"));
   /* without a host there is nothing for the policy to judge */
   g_assert_false (mc_policy_blocks_url (policy, "evil.com"));
+  /* the rule that decided, as the audit log names it */
+  g_assert_cmpstr (mc_policy_get_url_rule (policy, "https://a.b.evil.com./"), ==, "blocked-domains");
+  g_assert_null (mc_policy_get_url_rule (policy, "https://notevil.com/"));
+  g_assert_null (mc_policy_get_url_rule (policy, "evil.com"));
 }
 
 static void
@@ -90,6 +94,8 @@ test_allow_list (void)
   g_assert_true (mc_policy_blocks_url (policy, "http://localhost:8080/"));
 
   g_assert_true (mc_policy_blocks_url (nothing, "https://example.com/"));
+  g_assert_cmpstr (mc_policy_get_url_rule (policy, "https://example.org/"), ==, "allowed-domains");
+  g_assert_null (mc_policy_get_url_rule (policy, "https://docs.example.com/"));
 }
 
 static void

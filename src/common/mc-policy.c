@@ -838,13 +838,10 @@ gboolean
 mc_policy_blocks_url (McPolicy   *self,
                       const char *url)
 {
-  g_autoptr(McUrlVerdict) verdict = NULL;
-
   g_return_val_if_fail (self != NULL, TRUE);
   g_return_val_if_fail (url != NULL, TRUE);
 
-  verdict = mc_policy_judge_url (self, url, NULL);
-  return mc_url_verdict_has_flag (verdict, "policy");
+  return mc_policy_get_url_rule (self, url) != NULL;
 }
 
 gboolean

@@ -469,12 +469,11 @@ finish_discovery (GTask *task)
   /* The policy's one decision about authorization servers: both the
    * issuer and the sign-in page must be in domains it allows. */
   self->as_verdict = mc_policy_judge_url (self->policy, self->as->authorization_endpoint, self->resource);
-  if (mc_url_verdict_has_flag (self->as_verdict, "policy") ||
-      mc_policy_blocks_url (self->policy, self->as->issuer))
+  self->blocking_rule = mc_policy_get_url_rule (self->policy, self->as->authorization_endpoint);
+  if (self->blocking_rule == NULL)
+    self->blocking_rule = mc_policy_get_url_rule (self->policy, self->as->issuer);
+  if (self->blocking_rule != NULL)
     {
-      self->blocking_rule = mc_policy_get_url_rule (self->policy, self->as->authorization_endpoint);
-      if (self->blocking_rule == NULL)
-        self->blocking_rule = mc_policy_get_url_rule (self->policy, self->as->issuer);
       g_task_return_new_error (task, MC_AUTH_ERROR, MC_AUTH_ERROR_POLICY,
                                "The administrator’s policy does not allow signing in with the "
                                "authorization server %s", self->as->issuer);

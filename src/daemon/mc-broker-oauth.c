@@ -107,10 +107,8 @@ finish_with_error (McBroker     *self,
   mc_audit_authorization (prompt, NULL, error);
   if (g_error_matches (error, MC_AUTH_ERROR, MC_AUTH_ERROR_POLICY))
     {
-      const char *rule = mc_auth_flow_get_blocking_rule (flow);
-
       mc_audit_policy_blocked (mc_prompt_get_caller (prompt), mc_prompt_get_server_name (prompt),
-                               mc_auth_flow_get_resource (flow), rule != NULL ? rule : "allowed-domains",
+                               mc_auth_flow_get_resource (flow), mc_auth_flow_get_blocking_rule (flow),
                                error->message);
     }
   mc_broker_finish_authorize (self, prompt, response, reason, error->message);
@@ -642,12 +640,11 @@ check_grant_policy (McPolicy       *policy,
 {
   gint64 lifetime = mc_policy_get_max_grant_lifetime (policy);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *issuer_rule = mc_policy_get_url_rule (policy, grant->issuer);
 
-  if (mc_policy_blocks_url (policy, grant->issuer))
+  if (issuer_rule != NULL)
     {
-      const char *rule = mc_policy_get_url_rule (policy, grant->issuer);
-
-      *out_rule = rule != NULL ? rule : "allowed-domains";
+      *out_rule = issuer_rule;
       g_set_error (error, MC_ERROR, MC_ERROR_POLICY_DENIED,
                    "The administrator’s policy does not allow the authorization server %s", grant->issuer);
       return FALSE;

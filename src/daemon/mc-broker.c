@@ -790,17 +790,17 @@ mc_broker_track_prompt (McBroker *self,
   g_hash_table_insert (self->prompts, g_strdup (mc_prompt_get_id (prompt)), g_object_ref (prompt));
 }
 
-/* A URL no dialog shows: an error at once, nothing opened. */
-static void
-refuse_blocked_url (GDBusMethodInvocation *invocation,
-                    const char            *server_name,
-                    McUrlVerdict          *verdict)
+/* The answer to a URL no dialog shows: nothing is opened. */
+static GError *
+blocked_url_error (GDBusMethodInvocation *invocation,
+                   const char            *server_name,
+                   McUrlVerdict          *verdict)
 {
   g_message ("Refused to show a URL from %s for server “%s”: %s",
              g_dbus_method_invocation_get_sender (invocation), server_name,
              mc_url_verdict_get_reason (verdict));
-  g_dbus_method_invocation_return_error (invocation, MC_ERROR, MC_ERROR_URL_BLOCKED,
-                                         "This URL is never opened: %s", mc_url_verdict_get_reason (verdict));
+  return g_error_new (MC_ERROR, MC_ERROR_URL_BLOCKED, "This URL is never opened: %s",
+                      mc_url_verdict_get_reason (verdict));
 }
 
 static void
@@ -834,17 +834,17 @@ on_elicit_caller_identified (GObject      *source_object,
 
   if (mc_url_verdict_get_risk (data->verdict) == MC_URL_RISK_BLOCKED)
     {
+      /* NULL only if the policy was read again while the caller was
+       * looked up; the URL was judged by the one before, with its
+       * domain rules. */
       const char *rule = mc_policy_get_url_rule (mc_broker_get_policy (self), data->url);
       const char *server_name = NULL;
 
       g_variant_lookup (data->server, "name", "&s", &server_name);
       mc_audit_policy_blocked (caller, server_name, data->url, rule != NULL ? rule : "allowed-domains",
                                mc_url_verdict_get_reason (data->verdict));
-      g_message ("Refused to show a URL from %s for server “%s”: %s", sender, server_name,
-                 mc_url_verdict_get_reason (data->verdict));
-      mc_broker_refuse_audited (g_steal_pointer (&data->invocation),
-                                g_error_new (MC_ERROR, MC_ERROR_URL_BLOCKED, "This URL is never opened: %s",
-                                             mc_url_verdict_get_reason (data->verdict)));
+      error = blocked_url_error (data->invocation, server_name, data->verdict);
+      mc_broker_refuse_audited (g_steal_pointer (&data->invocation), g_steal_pointer (&error));
       return;
     }
 
@@ -917,7 +917,9 @@ mc_broker_handle_elicit_url (McDbusBroker1         *object,
   verdict = mc_policy_judge_url (mc_broker_get_policy (self), url, dict_lookup_string (&server, "url"));
   if (mc_url_verdict_get_risk (verdict) == MC_URL_RISK_BLOCKED && !mc_url_verdict_has_flag (verdict, "policy"))
     {
-      refuse_blocked_url (invocation, dict_lookup_string (&server, "name"), verdict);
+      g_dbus_method_invocation_take_error (invocation,
+                                           blocked_url_error (invocation, dict_lookup_string (&server, "name"),
+                                                              verdict));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
