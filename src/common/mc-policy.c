@@ -1061,13 +1061,52 @@ mc_policy_dup_paths (void)
 }
 
 /**
+ * mc_policy_read_file_sync:
+ * @path: a policy file
+ * @problem: return location for why the file could not be used
+ *
+ * Reads @path now, blocking. A file that cannot be read or parsed counts
+ * as mc_policy_new_strictest(), and @problem says why ("FILE:LINE:
+ * reason"); this never fails otherwise.
+ *
+ * Returns: (transfer full) (nullable): the file's policy, or %NULL when
+ *   there is no such file (no policy, and no problem)
+ */
+McPolicy *
+mc_policy_read_file_sync (const char  *path,
+                          GError     **problem)
+{
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  McPolicy *policy = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!g_file_get_contents (path, &data, &length, &error))
+    {
+      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return NULL;
+      g_set_error (problem, MC_POLICY_ERROR, MC_POLICY_ERROR_MALFORMED, "%s:0: %s", path, error->message);
+      return mc_policy_new_strictest (path);
+    }
+
+  policy = mc_policy_parse (path, data, length, &error);
+  if (policy == NULL)
+    {
+      g_propagate_error (problem, g_steal_pointer (&error));
+      return mc_policy_new_strictest (path);
+    }
+  return policy;
+}
+
+/**
  * mc_policy_load_sync:
  * @problems: (element-type GError): where to add an error for each file
  *   that could not be read as a policy
  *
- * Reads every policy file now, blocking: for the command line, and for the
- * daemon before it serves anyone.  A missing file is no policy; a file
- * that cannot be read or parsed counts as mc_policy_new_strictest().
+ * Reads every policy file now, blocking, as mc_policy_read_file_sync():
+ * for the command line.
  *
  * Returns: (transfer full): the effective policy
  */
@@ -1081,29 +1120,14 @@ mc_policy_load_sync (GPtrArray *problems)
 
   for (guint i = 0; paths[i] != NULL; i++)
     {
-      g_autofree char *data = NULL;
-      g_autoptr(GError) error = NULL;
-      g_autoptr(McPolicy) file_policy = NULL;
+      g_autoptr(GError) problem = NULL;
+      g_autoptr(McPolicy) file_policy = mc_policy_read_file_sync (paths[i], &problem);
       McPolicy *merged = NULL;
-      gsize length = 0;
 
-      if (!g_file_get_contents (paths[i], &data, &length, &error))
-        {
-          if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-            continue;
-          g_ptr_array_add (problems, g_error_new (MC_POLICY_ERROR, MC_POLICY_ERROR_MALFORMED, "%s:0: %s",
-                                                  paths[i], error->message));
-          file_policy = mc_policy_new_strictest (paths[i]);
-        }
-      else
-        {
-          file_policy = mc_policy_parse (paths[i], data, length, &error);
-          if (file_policy == NULL)
-            {
-              g_ptr_array_add (problems, g_steal_pointer (&error));
-              file_policy = mc_policy_new_strictest (paths[i]);
-            }
-        }
+      if (problem != NULL)
+        g_ptr_array_add (problems, g_steal_pointer (&problem));
+      if (file_policy == NULL)
+        continue;
 
       merged = mc_policy_merge (policy, file_policy);
       g_clear_pointer (&policy, mc_policy_unref);

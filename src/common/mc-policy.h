@@ -79,6 +79,8 @@ char         *mc_policy_format_lifetime         (gint64               seconds);
 char         *mc_policy_admin_path              (void);
 char         *mc_policy_user_path               (void);
 GStrv         mc_policy_dup_paths               (void);
+McPolicy     *mc_policy_read_file_sync          (const char          *path,
+                                                 GError             **problem);
 McPolicy     *mc_policy_load_sync               (GPtrArray           *problems);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (McPolicy, mc_policy_unref)

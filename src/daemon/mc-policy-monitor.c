@@ -478,29 +478,13 @@ mc_policy_monitor_init (McPolicyMonitor *self)
 static void
 load_file_at_start (PolicyFile *file)
 {
-  g_autofree char *data = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize length = 0;
+  g_autoptr(GError) problem = NULL;
 
-  if (!g_file_get_contents (file->path, &data, &length, &error))
-    {
-      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return;
-      g_warning ("Could not read the policy file %s (%s); applying the strictest policy until it can be read",
-                 file->path, error->message);
-      file->policy = mc_policy_new_strictest (file->path);
-      return;
-    }
-
-  file->policy = mc_policy_parse (file->path, data, length, &error);
-  if (file->policy == NULL)
-    {
-      g_warning ("Policy file is malformed: %s; applying the strictest policy until it is fixed",
-                 error->message);
-      file->policy = mc_policy_new_strictest (file->path);
-      return;
-    }
-  g_debug ("Policy file %s applies", file->path);
+  file->policy = mc_policy_read_file_sync (file->path, &problem);
+  if (problem != NULL)
+    g_warning ("Policy file cannot be used: %s; applying the strictest policy until it is fixed", problem->message);
+  else if (file->policy != NULL)
+    g_debug ("Policy file %s applies", file->path);
 }
 
 /**
