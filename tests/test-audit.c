@@ -621,6 +621,15 @@ test_describe_url (void)
       g_assert_cmpstr (shown, ==, cases[i].shown);
       g_assert_cmpuint (strlen (sha256), ==, 64);
     }
+
+  /* The hash is of the whole URL as given (sha256sum of the same text). */
+  {
+    g_autofree char *sha256 = NULL;
+    g_autofree char *shown = mc_audit_describe_url ("not a url", &sha256);
+
+    g_assert_cmpstr (shown, ==, "(not a URL)");
+    g_assert_cmpstr (sha256, ==, "d8b5bf9b9fd4760c61234d12614d80c96892c75fe92d8819c6320f1ca6b3533d");
+  }
 }
 
 /* The strict parser refuses what the daemon never writes. */

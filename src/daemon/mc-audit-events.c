@@ -29,25 +29,20 @@ mc_audit_describe_url (const char  *url,
   g_autofree char *scheme = NULL;
   g_autofree char *host = NULL;
   g_autofree char *path = NULL;
-  guint8 hash[MC_AUDIT_HASH_SIZE];
   int port = -1;
 
   g_return_val_if_fail (url != NULL, NULL);
 
   /* The hash lets an admin match a URL they hold without the log
    * holding it. */
-  mc_audit_hash_line (url, strlen (url), hash);
-  *out_sha256 = mc_audit_hash_to_hex (hash);
+  *out_sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, url, -1);
 
   if (!g_uri_split (url, G_URI_FLAGS_ENCODED, &scheme, NULL, &host, &port, &path, NULL, NULL, NULL) ||
       scheme == NULL || host == NULL)
     return g_strdup ("(not a URL)");
 
-  if (port > 0)
-    return g_strdup_printf ("%s://%s%s%s:%d%s", scheme, strchr (host, ':') != NULL ? "[" : "", host,
-                            strchr (host, ':') != NULL ? "]" : "", port, path);
-  return g_strdup_printf ("%s://%s%s%s%s", scheme, strchr (host, ':') != NULL ? "[" : "", host,
-                          strchr (host, ':') != NULL ? "]" : "", path);
+  /* No user information, query or fragment; IPv6 hosts bracketed. */
+  return g_uri_join (G_URI_FLAGS_ENCODED, scheme, NULL, host, port, path, NULL, NULL);
 }
 
 static void
